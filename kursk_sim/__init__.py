@@ -1,0 +1,62 @@
+"""kursk_sim: stochastic simulation of manpower attrition on a front.
+
+Each force's strength day by day, its killed, wounded and missing, what
+replenishes it, what reinforcements arrive, how much ground the defender
+holds and when it must withdraw, as a Monte Carlo ensemble. The default
+scenario is the Kursk front of winter 2024-25; nothing in the core is
+specific to it.
+
+Public API
+----------
+load_scenario, builtin_scenarios
+    Read a scenario (built-in name or TOML path).
+Scenario
+    Parameters; ``replace``, ``describe``, ``save``.
+simulate
+    Run ``n`` replications with a seed; returns an :class:`Ensemble`.
+Ensemble
+    ``summary``, ``projection``, ``quantiles``, ``probability``,
+    ``trajectory``, ``event_date``, ``export``.
+Uniform, Normal, LogNormal, Triangular
+    Distributions for uncertain parameters.
+ScenarioError
+    Raised for bad input; names the parameter, value and expectation.
+plot, laws, model
+    Figures; attrition laws and their ODE / closed forms; the SimPy
+    processes, for users who add processes of their own.
+
+Examples
+--------
+>>> import kursk_sim as ks
+>>> sc = ks.load_scenario("kursk-2024")
+>>> ens = ks.simulate(sc, replications=200, seed=7)
+>>> 0.0 <= ens.probability("ua_withdrawal", by="2025-03-31") <= 1.0
+True
+"""
+
+from . import laws, model, plot
+from .distributions import LogNormal, Normal, Triangular, Uniform
+from .errors import ScenarioError
+from .results import Ensemble, LabelledArray, Table
+from .run import simulate
+from .scenario import Scenario, builtin_scenarios, load_scenario
+
+__all__ = [
+    "Ensemble",
+    "LabelledArray",
+    "LogNormal",
+    "Normal",
+    "Scenario",
+    "ScenarioError",
+    "Table",
+    "Triangular",
+    "Uniform",
+    "builtin_scenarios",
+    "laws",
+    "load_scenario",
+    "model",
+    "plot",
+    "simulate",
+]
+
+__version__ = "0.1.0"

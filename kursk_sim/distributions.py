@@ -1,0 +1,304 @@
+"""Distributions for uncertain scenario parameters.
+
+An uncertain parameter is drawn once per replication, at the start of the
+run, from one of these distributions. Each distribution knows its support so
+that a scenario can reject, when it is loaded, a distribution that could draw
+a value the parameter does not allow (a normal distribution for a
+probability, say).
+
+Date parameters (a reinforcement wave's arrival, the start of an offensive)
+take the same distributions with dates as their location parameters and
+spreads in days; draws are then day numbers, rounded to whole days.
+
+Examples
+--------
+>>> import numpy as np
+>>> from kursk_sim.distributions import Uniform
+>>> d = Uniform(800.0, 1200.0)
+>>> x = d.sample(np.random.default_rng(0), 5)
+>>> bool(((x >= 800) & (x <= 1200)).all())
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import special
+
+from .errors import ScenarioError
+
+__all__ = [
+    "Distribution",
+    "Uniform",
+    "Normal",
+    "LogNormal",
+    "Triangular",
+    "distribution_from_dict",
+]
+
+Number = float | dt.date
+
+
+def _num(x: Number) -> float:
+    """A location parameter as a number: dates become proleptic ordinals."""
+    return float(x.toordinal()) if isinstance(x, dt.date) else float(x)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Base class: a distribution sampled once per replication."""
+
+    name: ClassVar[str] = ""
+    location_fields: ClassVar[tuple[str, ...]] = ()
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` values (dates as ordinal day numbers)."""
+        raise NotImplementedError
+
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value the distribution can draw."""
+        raise NotImplementedError
+
+    def expected_value(self) -> float:
+        """Mean of the distribution (dates as ordinal day numbers)."""
+        raise NotImplementedError
+
+    @property
+    def is_date(self) -> bool:
+        """True when the location parameters are dates."""
+        return any(isinstance(getattr(self, f), dt.date) for f in self.location_fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML form: ``{"dist": name, <parameters>}``."""
+        out: dict[str, Any] = {"dist": self.name}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = value
+        return out
+
+    def _check(self, path: str) -> None:
+        """Validate the parameters; raise ScenarioError naming ``path``."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, dt.date)):
+                raise ScenarioError(f"{path}.{f.name}", value, "a number or a date")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ScenarioError(f"{path}.{f.name}", value, "a finite number")
+        kinds = {isinstance(getattr(self, f), dt.date) for f in self.location_fields}
+        kinds.discard(None)
+        if len(kinds) > 1:
+            raise ScenarioError(path, self.to_dict(), "location parameters all dates or all numbers")
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    """Uniform on ``[low, high]``.
+
+    Examples
+    --------
+    >>> Uniform(0.2, 0.4).expected_value()
+    0.30000000000000004
+    """
+
+    low: Number
+    high: Number
+    name: ClassVar[str] = "uniform"
+    location_fields: ClassVar[tuple[str, ...]] = ("low", "high")
+
+    def _check(self, path: str) -> None:
+        super()._check(path)
+        if not _num(self.low) < _num(self.high):
+            raise ScenarioError(f"{path}.high", self.high, f"a value greater than low={self.low}")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.uniform(_num(self.low), _num(self.high), size)
+
+    def support(self) -> tuple[float, float]:
+        return _num(self.low), _num(self.high)
+
+    def expected_value(self) -> float:
+        return 0.5 * (_num(self.low) + _num(self.high))
+
+
+@dataclass(frozen=True)
+class Triangular(Distribution):
+    """Triangular on ``[low, high]`` with its peak at ``mode``.
+
+    Examples
+    --------
+    >>> Triangular(0.0, 1.0, 2.0).expected_value()
+    1.0
+    """
+
+    low: Number
+    mode: Number
+    high: Number
+    name: ClassVar[str] = "triangular"
+    location_fields: ClassVar[tuple[str, ...]] = ("low", "mode", "high")
+
+    def _check(self, path: str) -> None:
+        super()._check(path)
+        lo, mo, hi = _num(self.low), _num(self.mode), _num(self.high)
+        if not lo < hi:
+            raise ScenarioError(f"{path}.high", self.high, f"a value greater than low={self.low}")
+        if not lo <= mo <= hi:
+            raise ScenarioError(f"{path}.mode", self.mode, f"a value in [{self.low}, {self.high}]")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.triangular(_num(self.low), _num(self.mode), _num(self.high), size)
+
+    def support(self) -> tuple[float, float]:
+        return _num(self.low), _num(self.high)
+
+    def expected_value(self) -> float:
+        return (_num(self.low) + _num(self.mode) + _num(self.high)) / 3.0
+
+
+@dataclass(frozen=True)
+class Normal(Distribution):
+    """Normal with mean ``mean`` and standard deviation ``sd``.
+
+    Optional ``low`` and ``high`` truncate it (sampled by inverting the CDF,
+    so truncation costs no rejection loop). A parameter that must be
+    non-negative needs ``low`` set: an unbounded normal is refused for it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = Normal(1.0, 0.5, low=0.0)
+    >>> bool((d.sample(np.random.default_rng(1), 1000) >= 0).all())
+    True
+    """
+
+    mean: Number
+    sd: float
+    low: Number | None = None
+    high: Number | None = None
+    name: ClassVar[str] = "normal"
+    location_fields: ClassVar[tuple[str, ...]] = ("mean", "low", "high")
+
+    def _check(self, path: str) -> None:
+        super()._check(path)
+        if not float(self.sd) > 0:
+            raise ScenarioError(f"{path}.sd", self.sd, "a standard deviation > 0")
+        lo, hi = self.support()
+        if not lo < hi:
+            raise ScenarioError(f"{path}.high", self.high, f"a value greater than low={self.low}")
+
+    def _bounds_cdf(self) -> tuple[float, float]:
+        lo, hi = self.support()
+        m, s = _num(self.mean), float(self.sd)
+        return float(special.ndtr((lo - m) / s)), float(special.ndtr((hi - m) / s))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        m, s = _num(self.mean), float(self.sd)
+        if self.low is None and self.high is None:
+            return rng.normal(m, s, size)
+        a, b = self._bounds_cdf()
+        x = m + s * special.ndtri(rng.uniform(a, b, size))
+        lo, hi = self.support()
+        return np.clip(x, lo, hi)  # guards only the last ulp of ndtri at the bounds
+
+    def support(self) -> tuple[float, float]:
+        lo = -math.inf if self.low is None else _num(self.low)
+        hi = math.inf if self.high is None else _num(self.high)
+        return lo, hi
+
+    def expected_value(self) -> float:
+        m, s = _num(self.mean), float(self.sd)
+        if self.low is None and self.high is None:
+            return m
+        lo, hi = self.support()
+        alpha, beta = (lo - m) / s, (hi - m) / s
+        z = special.ndtr(beta) - special.ndtr(alpha)
+        pdf = lambda x: math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi) if math.isfinite(x) else 0.0  # noqa: E731
+        return m + s * (pdf(alpha) - pdf(beta)) / z
+
+
+@dataclass(frozen=True)
+class LogNormal(Distribution):
+    """Log-normal with median ``median`` and log-scale spread ``sigma``.
+
+    ``log(X)`` is normal with mean ``log(median)`` and standard deviation
+    ``sigma``; all draws are positive.
+
+    Examples
+    --------
+    >>> round(LogNormal(100.0, 0.5).expected_value(), 3)
+    113.315
+    """
+
+    median: float
+    sigma: float
+    name: ClassVar[str] = "lognormal"
+    location_fields: ClassVar[tuple[str, ...]] = ("median",)
+
+    def _check(self, path: str) -> None:
+        super()._check(path)
+        if isinstance(self.median, dt.date):
+            raise ScenarioError(f"{path}.median", self.median, "a positive number (not a date)")
+        if not float(self.median) > 0:
+            raise ScenarioError(f"{path}.median", self.median, "a median > 0")
+        if not float(self.sigma) > 0:
+            raise ScenarioError(f"{path}.sigma", self.sigma, "a log-scale sigma > 0")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.lognormal(math.log(float(self.median)), float(self.sigma), size)
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def expected_value(self) -> float:
+        return float(self.median) * math.exp(0.5 * float(self.sigma) ** 2)
+
+
+_KINDS: dict[str, type[Distribution]] = {cls.name: cls for cls in (Uniform, Triangular, Normal, LogNormal)}
+
+
+def distribution_from_dict(data: dict[str, Any], path: str) -> Distribution:
+    """Build a distribution from its TOML form.
+
+    Parameters
+    ----------
+    data : dict
+        ``{"dist": "uniform", "low": 1, "high": 2}`` and the like; keys other
+        than the distribution's parameters are an error.
+    path : str
+        Parameter path, used in error messages.
+
+    Returns
+    -------
+    Distribution
+
+    Examples
+    --------
+    >>> distribution_from_dict({"dist": "triangular", "low": 0, "mode": 1, "high": 3}, "x")
+    Triangular(low=0, mode=1, high=3)
+    """
+    kind = data.get("dist")
+    if kind not in _KINDS:
+        raise ScenarioError(f"{path}.dist", kind, f"one of {sorted(_KINDS)}")
+    cls = _KINDS[kind]
+    names = [f.name for f in fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "dist":
+            continue
+        if key not in names:
+            raise ScenarioError(f"{path}.{key}", value, f"a parameter of '{kind}': {names}")
+        kwargs[key] = value
+    required = [f.name for f in fields(cls) if f.default is not None]
+    for name in required:
+        if name not in kwargs:
+            raise ScenarioError(f"{path}.{name}", None, f"a value (required by '{kind}')")
+    dist = cls(**kwargs)
+    dist._check(path)
+    return dist

@@ -1,0 +1,43 @@
+"""Exceptions raised by kursk_sim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ScenarioError"]
+
+
+class ScenarioError(ValueError):
+    """A scenario parameter is missing, mistyped or out of range.
+
+    The message always names the parameter path (``ru.replenishment.per_day``),
+    the value given and what was expected, so a typo in a scenario file can be
+    found without a traceback.
+
+    Parameters
+    ----------
+    path : str
+        Dotted path of the offending parameter (empty for the whole scenario).
+    value : object
+        The value that was given.
+    expected : str
+        What would have been accepted.
+
+    Examples
+    --------
+    >>> err = ScenarioError("ru.strength", -5, "a number >= 0")
+    >>> str(err)
+    'ru.strength: got -5, expected a number >= 0'
+    """
+
+    def __init__(self, path: str, value: Any, expected: str) -> None:
+        self.path = path
+        self.value = value
+        self.expected = expected
+        where = path if path else "scenario"
+        super().__init__(f"{where}: got {_show(value)}, expected {expected}")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

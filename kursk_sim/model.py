@@ -1,0 +1,534 @@
+"""The model: SimPy processes acting on a batch state.
+
+The rules of the model live here and nowhere else. Each rule is a small
+SimPy generator process; all of them act on one :class:`BatchState`, whose
+arrays have the replication as their leading axis. One replication is a
+batch of one; 100,000 replications are one batch of 100,000 run by the same
+processes, so SimPy's per-event cost is paid once per day and process, not
+once per replication. Differences between replications (an uncertain
+arrival date, a defender that has already withdrawn) are masks and
+per-replication parameter arrays, never a Python loop over replications.
+
+A day is split into ordered phases (:class:`Phase`), so the order of the
+rules within a day is explicit rather than an accident of scheduling:
+
+===========  =====  ==========================================================
+phase        time   processes
+===========  =====  ==========================================================
+SUPPLY       0.0    replenishment
+RETURNS      0.031  wounded returning to duty
+ARRIVALS     0.0625 reinforcement waves
+CONDITIONS   0.125  modifiers (learning, fatigue, strikes, offensive)
+COMBAT       0.25   attrition
+MANOEUVRE    0.5    territory
+ENCIRCLE     0.625  encirclement hazard
+WITHDRAW     0.6875 withdrawal rule
+MOBILISE     0.75   mobilisation rule
+RECORD       0.875  recorder (end of day)
+===========  =====  ==========================================================
+
+A user extends the model with a process of their own: a generator taking
+the :class:`Model`, started with :meth:`Model.add_process`, that waits for
+its phase with :meth:`Model.wait_for` and reads or changes ``model.state``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from .laws import expected_losses
+from .parameters import BatchParameters
+
+__all__ = ["Phase", "BatchState", "Model", "Process", "DEFAULT_PROCESSES", "default_processes"]
+
+Array = NDArray[np.float64]
+NOT_YET = -1
+
+
+class Phase(float, Enum):
+    """Time of day (fraction of a day) at which a process acts."""
+
+    SUPPLY = 0.0
+    RETURNS = 0.03125
+    ARRIVALS = 0.0625
+    CONDITIONS = 0.125
+    COMBAT = 0.25
+    MANOEUVRE = 0.5
+    ENCIRCLE = 0.625
+    WITHDRAW = 0.6875
+    MOBILISE = 0.75
+    RECORD = 0.875
+
+
+@dataclass
+class BatchState:
+    """The state of ``n`` replications of ``C`` contingents.
+
+    All counts are float64 arrays of shape ``(n, C)`` holding whole numbers
+    when the noise is random (exact below 2**53), fractional values in
+    mean-field runs. Conservation holds for every contingent and
+    replication::
+
+        strength == initial + arrived + returned - (killed + wounded + missing)
+    """
+
+    initial: Array
+    strength: Array
+    killed: Array
+    wounded: Array
+    missing: Array
+    arrived: Array
+    returned: Array
+    recovering: Array  # (n, C, stages) wounded on their way back to duty
+    area: Array  # (n,)
+    engaged: NDArray[np.bool_]  # (n,) the defender still holds the front
+    events: dict[str, NDArray[np.int64]]  # day index of each event, -1 if none
+    quota_issued: Array  # (n, C) replenishment quota issued so far (whole troops)
+    quota_expected: Array  # (n, C) replenishment quota expected so far
+    quota_today: Array  # (n, C) base quota of the current day (troops/day)
+    effectiveness: Array  # (n, C) current multiplied effectiveness
+    exposure: Array  # (n, C) current multiplied exposure
+    advance: Array  # (n,) current multiplier on the territorial advance
+    day: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def casualties(self) -> Array:
+        """Killed + wounded + missing, cumulative, ``(n, C)``."""
+        return self.killed + self.wounded + self.missing
+
+
+Process = Callable[["Model"], Generator[simpy.events.Event, Any, None]]
+
+
+class Model:
+    """One batch of replications: parameters, state, SimPy environment.
+
+    Parameters
+    ----------
+    params : BatchParameters
+        Parameters drawn for this batch (see
+        :func:`~kursk_sim.parameters.draw_parameters`).
+    rng : numpy.random.Generator
+        The batch's generator; every random draw of the model uses it.
+    processes : iterable of callables, optional
+        The processes to run; each takes the model and returns a generator.
+        Defaults to :func:`default_processes`.
+    recorders : iterable of callables, optional
+        Called as ``recorder(model, row)`` at the end of each day (``row`` is
+        the day index + 1) and once with ``row = 0`` before the first day.
+
+    Examples
+    --------
+    >>> import numpy as np, kursk_sim as ks
+    >>> from kursk_sim.parameters import draw_parameters
+    >>> rng = np.random.default_rng(1)
+    >>> m = Model(draw_parameters(ks.load_scenario("kursk-2024"), 8, rng), rng)
+    >>> m.run()
+    >>> bool((m.state.strength >= 0).all())
+    True
+    """
+
+    def __init__(
+        self,
+        params: BatchParameters,
+        rng: np.random.Generator,
+        processes: Iterable[Process] | None = None,
+        recorders: Iterable[Callable[[Model, int], None]] = (),
+    ) -> None:
+        self.params = params
+        self.rng = rng
+        self.env = simpy.Environment()
+        self.recorders = list(recorders)
+        self.state = self._initial_state()
+        for proc in default_processes(params) if processes is None else processes:
+            self.add_process(proc)
+
+    # ------------------------------------------------------------ plumbing
+    def add_process(self, process: Process) -> simpy.Process:
+        """Start a process (a callable taking the model, returning a generator)."""
+        return self.env.process(process(self))
+
+    def wait_for(self, phase: Phase) -> simpy.Timeout:
+        """A timeout to the next time of day ``phase`` (now if it is now)."""
+        now = self.env.now
+        target = math.floor(now) + float(phase)
+        if target < now:
+            target += 1.0
+        return self.env.timeout(target - now)
+
+    def run(self) -> None:
+        """Run every process over the horizon."""
+        for rec in self.recorders:
+            rec(self, 0)
+        self.env.run(until=self.params.horizon)
+
+    @property
+    def day(self) -> int:
+        """Index of the current day (0 is the scenario's start date)."""
+        return int(math.floor(self.env.now))
+
+    # --------------------------------------------------------------- state
+    def _initial_state(self) -> BatchState:
+        p = self.params
+        n, c = p.n, len(p.contingent_ids)
+        strength = p.per_contingent("strength")
+        zeros = lambda: np.zeros((n, c))  # noqa: E731
+        events = {w.event: np.full(n, NOT_YET, dtype=np.int64) for w in p.waves}
+        for name in self.event_names(p):
+            events.setdefault(name, np.full(n, NOT_YET, dtype=np.int64))
+        return BatchState(
+            initial=strength.copy(),
+            strength=strength,
+            killed=zeros(),
+            wounded=zeros(),
+            missing=zeros(),
+            arrived=zeros(),
+            returned=zeros(),
+            recovering=np.zeros((n, c, int(p.rtd_stages.max()))),
+            area=np.broadcast_to(p["territory.initial_area_km2"], (n,)).astype(float).copy(),
+            engaged=np.ones(n, dtype=bool),
+            events=events,
+            quota_issued=zeros(),
+            quota_expected=zeros(),
+            quota_today=zeros(),
+            effectiveness=p.per_contingent("effectiveness"),
+            exposure=p.per_contingent("exposure"),
+            advance=np.ones(n),
+        )
+
+    @staticmethod
+    def event_names(params: BatchParameters) -> list[str]:
+        """Names of all events of a scenario, waves first."""
+        return [w.event for w in params.waves] + [
+            f"{params.defender_id}_encirclement",
+            f"{params.defender_id}_withdrawal",
+            f"{params.attacker_id}_mobilisation",
+        ]
+
+    # ----------------------------------------------------------- sampling
+    def draw_losses(self, n: Array, p: Array) -> Array:
+        """Realised losses among ``n`` troops each lost with probability ``p``."""
+        kind = self.params.noise
+        if kind == "none":
+            return n * p
+        if kind == "binomial":
+            return self.rng.binomial(n.astype(np.int64), p).astype(float)
+        mean = n * p
+        r = self.params["noise.dispersion"]
+        r = np.broadcast_to(r, (self.params.n,))[:, None] if np.ndim(r) else r
+        draw = self.rng.negative_binomial(r, r / (r + mean)).astype(float)
+        return np.minimum(draw, n)
+
+    def thin(self, n: Array, p: Array) -> Array:
+        """How many of ``n`` fall in a class of probability ``p`` (binomial thinning)."""
+        if not self.params.integer_counts:
+            return n * p
+        return self.rng.binomial(n.astype(np.int64), p).astype(float)
+
+
+# =============================================================================
+# processes: the rules of the model
+
+
+def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """Replenishment: a daily quota per contingent, capped by a strength ceiling.
+
+    The quota ``per_day * (1 - decline)**(day - start)`` flows between start
+    and stop (plus the mobilised inflow once mobilisation has taken effect).
+    In counting runs whole troops are issued by carrying the fraction over to
+    the next day, so no random draw is needed. Troops arrive only while the
+    contingent is below its cap; a quota not delivered is lost.
+    """
+    p, s = model.params, model.state
+    per_day = p.per_contingent("replenishment.per_day")
+    decline = p.per_contingent("replenishment.decline_per_day")
+    start = _optional_days(p, "replenishment.start", 0.0)
+    stop = _optional_days(p, "replenishment.stop", np.inf)
+    cap = _optional_days(p, "replenishment.cap", np.inf)
+    mob = p.mobilisation_contingent
+    mob_event = s.events[f"{p.attacker_id}_mobilisation"]
+    yield model.wait_for(Phase.SUPPLY)
+    while True:
+        day = model.day
+        active = (day >= start) & (day < stop)
+        base = np.where(active, per_day * (1.0 - decline) ** np.maximum(day - start, 0.0), 0.0)
+        s.quota_today = base
+        quota = base
+        if mob >= 0:
+            delay = p["mobilisation.delay_days"]
+            mobilised = (mob_event != NOT_YET) & (day >= mob_event + delay)
+            if mobilised.any():
+                quota = base.copy()
+                quota[:, mob] += np.where(mobilised, p["mobilisation.per_day"], 0.0)
+        s.quota_expected += quota
+        if p.integer_counts:
+            today = np.floor(s.quota_expected) - s.quota_issued
+            s.quota_issued += today
+        else:
+            today = quota
+        room = np.maximum(cap - s.strength, 0.0)
+        arrivals = np.minimum(today, room)
+        s.strength += arrivals
+        s.arrived += arrivals
+        yield model.env.timeout(1.0)
+
+
+def _optional_days(p: BatchParameters, suffix: str, default: float) -> Array:
+    cols = []
+    for cid in p.contingent_ids:
+        v = p.values.get(f"{cid}.{suffix}")
+        cols.append(np.broadcast_to(default if v is None else v, (p.n,)))
+    return np.stack(cols, axis=1).astype(float)
+
+
+def wave(index: int) -> Process:
+    """Process factory: reinforcement wave ``index`` arrives on its drawn day."""
+
+    def process(model: Model) -> Generator[simpy.events.Event, Any, None]:
+        w = model.params.waves[index]
+        s = model.state
+        days = np.unique(w.day[w.happens & (w.day >= 0) & (w.day < model.params.horizon)])
+        for d in days:
+            yield model.env.timeout(float(d) + float(Phase.ARRIVALS) - model.env.now)
+            now = w.happens & (w.day == d)
+            add = np.where(now, w.size, 0.0)
+            s.strength[:, w.contingent] += add
+            s.arrived[:, w.contingent] += add
+            s.events[w.event][now] = d
+
+    process.__name__ = f"wave_{index}"
+    return process
+
+
+def return_to_duty(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """Wounded on their way back pass through stages; the last returns them.
+
+    Each stage lasts a geometric number of days with mean
+    ``mean_delay_days / stages``, so the delay from wounding to return is a
+    discrete Erlang (shifted negative binomial) with the given mean.
+    """
+    p, s = model.params, model.state
+    stages = p.rtd_stages
+    hazard = np.minimum(stages / p.per_contingent("return_to_duty.mean_delay_days"), 1.0)
+    n_stages = s.recovering.shape[2]
+    yield model.wait_for(Phase.RETURNS)
+    while True:
+        for i in range(n_stages if s.recovering.any() else 0):
+            leaving = model.thin(s.recovering[:, :, i], hazard)
+            s.recovering[:, :, i] -= leaving
+            last = stages - 1 == i
+            if last.any():
+                back = leaving * last
+                s.strength += back
+                s.returned += back
+            if i + 1 < n_stages:
+                s.recovering[:, :, i + 1] += leaving * ~last
+        yield model.env.timeout(1.0)
+
+
+def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """Modifiers: today's multipliers on effectiveness, exposure and advance."""
+    p, s = model.params, model.state
+    eff0 = p.per_contingent("effectiveness")
+    exp0 = p.per_contingent("exposure")
+    yield model.wait_for(Phase.CONDITIONS)
+    while True:
+        eff, exp, adv = eff0.copy(), exp0.copy(), np.ones(p.n)
+        for mod in p.modifiers:
+            g = mod.profile_at(model.day)
+            eff *= 1.0 + (mod.effectiveness - 1.0) * g[:, None]
+            exp *= 1.0 + (mod.exposure - 1.0) * g[:, None]
+            adv *= 1.0 + (mod.advance - 1.0) * g
+        s.effectiveness, s.exposure, s.advance = eff, exp, adv
+        yield model.env.timeout(1.0)
+
+
+def side_fire(model: Model) -> tuple[Array, Array]:
+    """Effectiveness-weighted strength ``F`` of attacker and defender, ``(n,)`` each."""
+    s, att = model.state, model.params.attacker
+    weighted = s.effectiveness * s.strength
+    return weighted[:, att].sum(axis=1), weighted[:, ~att].sum(axis=1)
+
+
+def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """Attrition: expected losses from the law, shared by exposure, then drawn.
+
+    Each side's expected losses are ``k_enemy * F_enemy**p * S_own**q``; they
+    are shared among the side's contingents in proportion to exposure times
+    strength, drawn by the noise model, and split into killed, missing and
+    wounded; a share of the wounded starts on the way back to duty.
+    """
+    p, s = model.params, model.state
+    att = p.attacker
+    k = {"attacker": p["attacker.lethality"], "defender": p["defender.lethality"]}
+    law = _law_exponents(p)
+    killed_share = p.per_contingent("casualties.killed")
+    missing_share = p.per_contingent("casualties.missing")
+    missing_of_rest = np.divide(
+        missing_share, 1.0 - killed_share, out=np.ones_like(missing_share), where=killed_share < 1.0
+    )
+    rtd_share = p.per_contingent("return_to_duty.share")
+    yield model.wait_for(Phase.COMBAT)
+    while True:
+        f_att, f_def = side_fire(model)
+        side_strength = np.stack([s.strength[:, att].sum(axis=1), s.strength[:, ~att].sum(axis=1)], axis=1)
+        (pa, qa), (pd, qd) = law
+        loss_att = expected_losses(k["defender"], f_def, side_strength[:, 0], pa, qa)
+        loss_def = expected_losses(k["attacker"], f_att, side_strength[:, 1], pd, qd)
+        engaged = s.engaged
+        side_loss = np.where(att[None, :], loss_att[:, None], loss_def[:, None]) * engaged[:, None]
+        weight = s.exposure * s.strength
+        side_weight = np.where(att[None, :], weight[:, att].sum(axis=1)[:, None], weight[:, ~att].sum(axis=1)[:, None])
+        expected = np.divide(side_loss * weight, side_weight, out=np.zeros_like(weight), where=side_weight > 0)
+        prob = np.divide(expected, s.strength, out=np.zeros_like(expected), where=s.strength > 0)
+        np.minimum(prob, 1.0, out=prob)
+        lost = model.draw_losses(s.strength, prob)
+        killed = model.thin(lost, killed_share)
+        missing = model.thin(lost - killed, missing_of_rest)
+        wounded = lost - killed - missing
+        s.strength -= lost
+        s.killed += killed
+        s.missing += missing
+        s.wounded += wounded
+        s.recovering[:, :, 0] += model.thin(wounded, rtd_share)
+        yield model.env.timeout(1.0)
+
+
+def _law_exponents(p: BatchParameters) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    preset = p["law.preset"]
+    from .scenario import LAW_PRESETS
+
+    if preset == "custom":
+        return ((p["law.attacker.p"], p["law.attacker.q"]), (p["law.defender.p"], p["law.defender.q"]))
+    return LAW_PRESETS[preset]
+
+
+def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """Ground: the defender loses ``rate * (ratio - threshold)`` km² a day above threshold."""
+    p, s = model.params, model.state
+    rate = p["territory.advance_km2_per_day"]
+    threshold = p["territory.threshold_ratio"]
+    yield model.wait_for(Phase.MANOEUVRE)
+    while True:
+        f_att, f_def = side_fire(model)
+        ratio = np.divide(f_att, f_def, out=np.full_like(f_att, np.inf), where=f_def > 0)
+        excess = np.maximum(ratio - threshold, 0.0)
+        with np.errstate(invalid="ignore"):
+            advance = np.where(np.isinf(excess), s.area, rate * excess * s.advance)
+        advance = np.where(s.engaged, np.minimum(advance, s.area), 0.0)
+        s.area -= advance
+        yield model.env.timeout(1.0)
+
+
+def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """While area held is below the threshold, a daily hazard of encirclement.
+
+    When it strikes, each defender contingent loses ``loss_fraction`` of its
+    strength (``captured_share`` of them captured, the rest killed), the
+    defender's front collapses (no more combat) and the remaining ground is
+    lost.
+    """
+    p, s = model.params, model.state
+    if not p["encirclement.enabled"]:
+        return
+    event = s.events[f"{p.defender_id}_encirclement"]
+    dfd = ~p.attacker
+    yield model.wait_for(Phase.ENCIRCLE)
+    while True:
+        at_risk = s.engaged & (s.area < p["encirclement.area_below_km2"])
+        if at_risk.any():
+            hit = at_risk & (model.rng.random(p.n) < p["encirclement.daily_hazard"])
+            if hit.any():
+                frac = np.where(hit, np.broadcast_to(p["encirclement.loss_fraction"], (p.n,)), 0.0)[:, None]
+                lost = model.thin(s.strength, frac * dfd[None, :])
+                captured = model.thin(lost, np.broadcast_to(p["encirclement.captured_share"], (p.n,))[:, None])
+                s.strength -= lost
+                s.missing += captured
+                s.killed += lost - captured
+                event[hit] = model.day
+                s.engaged &= ~hit
+                s.area[hit] = 0.0
+        yield model.env.timeout(1.0)
+
+
+def withdrawal(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """The defender withdraws the first day any enabled criterion holds."""
+    p, s = model.params, model.state
+    if not p["withdrawal.enabled"]:
+        return
+    event = s.events[f"{p.defender_id}_withdrawal"]
+    dfd = ~p.attacker
+    initial = s.initial[:, dfd].sum(axis=1)
+    share = p.values.get("withdrawal.strength_below")
+    area_below = p.values.get("withdrawal.area_below_km2")
+    on_day = p.values.get("withdrawal.on_date")
+    yield model.wait_for(Phase.WITHDRAW)
+    while True:
+        fire = np.zeros(p.n, dtype=bool)
+        if share is not None:
+            fire |= s.strength[:, dfd].sum(axis=1) < share * initial
+        if area_below is not None:
+            fire |= s.area < area_below
+        if on_day is not None:
+            fire |= model.day >= on_day
+        fire &= s.engaged
+        if fire.any():
+            event[fire] = model.day
+            s.engaged &= ~fire
+            s.area[fire] = 0.0
+        yield model.env.timeout(1.0)
+
+
+def mobilisation(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """The attacker mobilises once its quota has failed and its losses are high."""
+    p, s = model.params, model.state
+    if not p["mobilisation.enabled"]:
+        return
+    event = s.events[f"{p.attacker_id}_mobilisation"]
+    c = p.mobilisation_contingent
+    att = p.attacker
+    yield model.wait_for(Phase.MOBILISE)
+    while True:
+        failing = s.quota_today[:, c] < p["mobilisation.replenishment_below"]
+        heavy = s.casualties[:, att].sum(axis=1) > p["mobilisation.losses_above"]
+        fire = failing & heavy & (event == NOT_YET)
+        if fire.any():
+            event[fire] = model.day
+        yield model.env.timeout(1.0)
+
+
+def recorder(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """Calls the model's recorders at the end of each day."""
+    yield model.wait_for(Phase.RECORD)
+    while True:
+        for rec in model.recorders:
+            rec(model, model.day + 1)
+        yield model.env.timeout(1.0)
+
+
+#: The rule processes every run starts, in order.
+DEFAULT_PROCESSES: tuple[Process, ...] = (
+    supply,
+    return_to_duty,
+    conditions,
+    combat,
+    territory,
+    encirclement,
+    withdrawal,
+    mobilisation,
+    recorder,
+)
+
+
+def default_processes(params: BatchParameters) -> list[Process]:
+    """The processes of a run: :data:`DEFAULT_PROCESSES` and one per wave."""
+    return [*DEFAULT_PROCESSES, *(wave(i) for i in range(len(params.waves)))]

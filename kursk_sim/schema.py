@@ -1,0 +1,407 @@
+"""Declarative parameter schema: specs, parsing and validation of sections.
+
+Every scenario section is a frozen dataclass whose fields carry a
+:class:`Spec` (unit, description, allowed range, whether it may be
+uncertain). The generic functions here turn the plain-dict form of a section
+(as read from TOML) into that dataclass and back, and raise
+:class:`~kursk_sim.errors.ScenarioError` naming the parameter path for every
+kind of bad input: unknown keys, missing values, wrong types, NaN, values out
+of range. Nothing is clamped.
+
+A leaf value in the dict form is one of::
+
+    50000                                          # a plain value
+    {value = 50000, source = "article: ..."}       # a value with provenance
+    {dist = "uniform", low = 1, high = 2, assumption = "..."}   # uncertain
+
+Provenance keys are ``source`` (a citation), ``assumption`` (why a value the
+source does not give was chosen), ``range`` (plausible ``[low, high]`` for
+sweeps) and ``note``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any
+
+from .distributions import Distribution, distribution_from_dict
+from .errors import ScenarioError
+
+__all__ = ["Spec", "Provenance", "param", "section", "named_sections"]
+
+PROVENANCE_KEYS = ("source", "assumption", "range", "note")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a parameter value comes from.
+
+    Attributes
+    ----------
+    source : str or None
+        Citation of the figure (article, report, paper).
+    assumption : str or None
+        Reason for a value that no source gives.
+    range : tuple of float or None
+        Plausible ``(low, high)`` for sensitivity studies (not sampled).
+    note : str or None
+        Anything else worth knowing.
+    """
+
+    source: str | None = None
+    assumption: str | None = None
+    range: tuple[Any, Any] | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in PROVENANCE_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = list(value) if key == "range" else value
+        return out
+
+    def describe(self) -> str:
+        """One line: source, or 'assumption: ...', plus range."""
+        parts = []
+        if self.source:
+            parts.append(self.source)
+        if self.assumption:
+            parts.append(f"assumption: {self.assumption}")
+        if self.range:
+            parts.append(f"range {self.range[0]}..{self.range[1]}")
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one parameter accepts.
+
+    ``kind`` is one of ``number``, ``int``, ``date``, ``str``, ``bool``,
+    ``choice``, ``section`` (a nested dataclass) or ``named`` (a table of
+    named nested dataclasses).
+    """
+
+    kind: str = "number"
+    unit: str = ""
+    doc: str = ""
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    uncertain: bool = True
+    choices: tuple[str, ...] = ()
+    cls: Any = None
+
+    def bounds_text(self) -> str:
+        parts = []
+        if self.ge is not None:
+            parts.append(f">= {self.ge:g}")
+        if self.gt is not None:
+            parts.append(f"> {self.gt:g}")
+        if self.le is not None:
+            parts.append(f"<= {self.le:g}")
+        if self.lt is not None:
+            parts.append(f"< {self.lt:g}")
+        return " and ".join(parts)
+
+    def allows(self, lo: float, hi: float) -> bool:
+        """True when every value in ``[lo, hi]`` is allowed."""
+        return not (
+            (self.ge is not None and lo < self.ge)
+            or (self.gt is not None and lo <= self.gt)
+            or (self.le is not None and hi > self.le)
+            or (self.lt is not None and hi >= self.lt)
+        )
+
+
+def param(
+    unit: str = "",
+    doc: str = "",
+    *,
+    kind: str = "number",
+    default: Any = MISSING,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    uncertain: bool = True,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    """A dataclass field carrying its :class:`Spec`."""
+    spec = Spec(kind, unit, doc, ge, gt, le, lt, uncertain and kind in ("number", "date"), choices)
+    return field(default=default, metadata={"spec": spec})
+
+
+def section(cls: type, doc: str = "", *, default_factory: Any = MISSING) -> Any:
+    """A field holding a nested section dataclass."""
+    spec = Spec("section", doc=doc, uncertain=False, cls=cls)
+    if default_factory is MISSING:
+        return field(metadata={"spec": spec})
+    return field(default_factory=default_factory, metadata={"spec": spec})
+
+
+def named_sections(cls: type, doc: str = "") -> Any:
+    """A field holding ``{name: section}`` of one dataclass type."""
+    spec = Spec("named", doc=doc, uncertain=False, cls=cls)
+    return field(default_factory=dict, metadata={"spec": spec})
+
+
+def spec_of(f: Any) -> Spec:
+    return f.metadata["spec"]
+
+
+def suggest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def unknown_key(path: str, key: str, value: Any, known: list[str]) -> ScenarioError:
+    where = f"{path}.{key}" if path else key
+    return ScenarioError(where, value, f"one of the known keys {known}{suggest(key, known)}")
+
+
+# ---------------------------------------------------------------------------
+# leaves
+
+
+def _coerce_date(value: Any, path: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ScenarioError(path, value, "a date (YYYY-MM-DD)")
+
+
+def _check_number(value: Any, spec: Spec, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(path, value, f"a number{_unit(spec)}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise ScenarioError(path, value, f"a finite number{_unit(spec)}")
+    if not spec.allows(x, x):
+        raise ScenarioError(path, value, f"a number {spec.bounds_text()}{_unit(spec)}")
+    return x
+
+
+def _unit(spec: Spec) -> str:
+    return f" ({spec.unit})" if spec.unit else ""
+
+
+def parse_leaf(raw: Any, spec: Spec, path: str, prov: dict[str, Provenance]) -> Any:
+    """Parse one leaf value, recording its provenance under ``path``."""
+    if isinstance(raw, Mapping):
+        node = dict(raw)
+        meta = {k: node.pop(k) for k in PROVENANCE_KEYS if k in node}
+        prov[path] = _provenance(meta, path)
+        if "dist" in node:
+            if not spec.uncertain:
+                raise ScenarioError(path, raw, f"a fixed {spec.kind} (this parameter cannot be uncertain)")
+            return _check_distribution(distribution_from_dict(node, path), spec, path)
+        if set(node) != {"value"}:
+            extra = sorted(set(node) - {"value"})
+            if "value" not in node:
+                raise ScenarioError(path, raw, "a value: a plain value, {value = ...} or {dist = ...}")
+            raise unknown_key(path, extra[0], node[extra[0]], ["value", "dist", *PROVENANCE_KEYS])
+        raw = node["value"]
+    if isinstance(raw, Distribution):
+        if not spec.uncertain:
+            raise ScenarioError(path, raw, f"a fixed {spec.kind} (this parameter cannot be uncertain)")
+        raw._check(path)
+        return _check_distribution(raw, spec, path)
+    return _parse_fixed(raw, spec, path)
+
+
+def _parse_fixed(raw: Any, spec: Spec, path: str) -> Any:
+    if spec.kind == "number":
+        return _check_number(raw, spec, path)
+    if spec.kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            if not (isinstance(raw, float) and raw.is_integer()):
+                raise ScenarioError(path, raw, f"a whole number{_unit(spec)}")
+        x = _check_number(raw, spec, path)
+        return int(x)
+    if spec.kind == "date":
+        return _coerce_date(raw, path)
+    if spec.kind == "str":
+        if not isinstance(raw, str):
+            raise ScenarioError(path, raw, "a string")
+        return raw
+    if spec.kind == "bool":
+        if not isinstance(raw, bool):
+            raise ScenarioError(path, raw, "true or false")
+        return raw
+    if spec.kind == "choice":
+        if raw not in spec.choices:
+            raise ScenarioError(path, raw, f"one of {list(spec.choices)}{suggest(str(raw), list(spec.choices))}")
+        return raw
+    raise AssertionError(spec.kind)
+
+
+def _check_distribution(dist: Distribution, spec: Spec, path: str) -> Distribution:
+    if spec.kind == "date":
+        if not dist.is_date:
+            raise ScenarioError(path, dist.to_dict(), "a distribution whose low/high/mode/mean are dates")
+        return dist
+    if dist.is_date:
+        raise ScenarioError(path, dist.to_dict(), f"a distribution of numbers{_unit(spec)}, not dates")
+    lo, hi = dist.support()
+    if not spec.allows(lo, hi):
+        raise ScenarioError(
+            path,
+            dist.to_dict(),
+            f"a distribution whose every draw is {spec.bounds_text()} (its support is [{lo:g}, {hi:g}])",
+        )
+    return dist
+
+
+def _provenance(meta: dict[str, Any], path: str) -> Provenance:
+    for key in ("source", "assumption", "note"):
+        if key in meta and not isinstance(meta[key], str):
+            raise ScenarioError(f"{path}.{key}", meta[key], "a string")
+    rng = meta.get("range")
+    if rng is not None:
+        if not (isinstance(rng, (list, tuple)) and len(rng) == 2):
+            raise ScenarioError(f"{path}.range", rng, "a list [low, high]")
+        rng = tuple(rng)
+    return Provenance(meta.get("source"), meta.get("assumption"), rng, meta.get("note"))
+
+
+def leaf_to_raw(value: Any, provenance: Provenance | None) -> Any:
+    """The dict form of a leaf, with its provenance inlined."""
+    node: Any = value.to_dict() if isinstance(value, Distribution) else value
+    if provenance is None:
+        return node
+    meta = provenance.to_dict()
+    if not meta:
+        return node
+    if isinstance(node, dict):
+        return {**node, **meta}
+    return {"value": node, **meta}
+
+
+# ---------------------------------------------------------------------------
+# sections
+
+
+def parse_section(
+    cls: type,
+    raw: Any,
+    path: str,
+    prov: dict[str, Provenance],
+    extra: tuple[str, type] | None = None,
+) -> Any:
+    """Parse ``raw`` (a dict) into the dataclass ``cls``.
+
+    ``extra = (field_name, section_class)`` sends every unknown sub-table to
+    ``field_name`` as a named section (a contingent's reinforcement waves);
+    unknown scalars are always an error.
+    """
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(path, raw, f"a table of {cls.__name__} parameters")
+    known = {f.name: f for f in fields(cls) if f.init and "spec" in f.metadata}
+    if extra is None:
+        extra = getattr(cls, "EXTRA_TABLES", None)
+    kwargs: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    for key, value in raw.items():
+        sub = f"{path}.{key}" if path else key
+        if key not in known:
+            if extra is not None and isinstance(value, Mapping) and "value" not in value and "dist" not in value:
+                extras[key] = value
+                continue
+            raise unknown_key(path, key, value, sorted(known))
+        spec = spec_of(known[key])
+        if spec.kind == "section":
+            kwargs[key] = parse_section(spec.cls, value, sub, prov)
+        elif spec.kind == "named":
+            if not isinstance(value, Mapping):
+                raise ScenarioError(sub, value, f"a table of named {spec.cls.__name__} tables")
+            kwargs[key] = {name: parse_section(spec.cls, item, f"{sub}.{name}", prov) for name, item in value.items()}
+        else:
+            kwargs[key] = parse_leaf(value, spec, sub, prov)
+    if extra is not None:
+        target, extra_cls = extra
+        for key, value in extras.items():
+            if not key.isidentifier():
+                raise ScenarioError(f"{path}.{key}", value, "a name made of letters, digits and _")
+            try:
+                extras[key] = parse_section(extra_cls, value, _join(path, key), prov)
+            except ScenarioError as err:
+                raise ScenarioError(
+                    err.path,
+                    err.value,
+                    f"{err.expected}; '{key}' is not a {cls.__name__} key either{suggest(key, sorted(known))}",
+                ) from None
+        kwargs[target] = extras
+    for name, f in known.items():
+        if name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+            sub = f"{path}.{name}" if path else name
+            spec = spec_of(f)
+            raise ScenarioError(sub, None, f"a value: this parameter is required{_unit(spec)}")
+    return cls(**kwargs)
+
+
+def section_to_raw(obj: Any, path: str, prov: Mapping[str, Provenance]) -> dict[str, Any]:
+    """The dict form of a section, the inverse of :func:`parse_section`."""
+    out: dict[str, Any] = {}
+    extra = getattr(type(obj), "EXTRA_TABLES", None)
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if extra is not None and f.name == extra[0]:
+            for name, item in value.items():
+                out[name] = section_to_raw(item, _join(path, name), prov)
+            continue
+        if "spec" not in f.metadata:
+            continue
+        sub = _join(path, f.name)
+        spec = spec_of(f)
+        if value is None:
+            continue
+        if spec.kind == "section":
+            out[f.name] = section_to_raw(value, sub, prov)
+        elif spec.kind == "named":
+            out[f.name] = {name: section_to_raw(item, f"{sub}.{name}", prov) for name, item in value.items()}
+        else:
+            out[f.name] = leaf_to_raw(value, prov.get(sub))
+    return out
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def iter_leaves(obj: Any, path: str = ""):
+    """Yield ``(path, value, spec)`` for every leaf parameter of a section."""
+    extra = getattr(type(obj), "EXTRA_TABLES", None)
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if extra is not None and f.name == extra[0]:
+            for name, item in value.items():
+                yield from iter_leaves(item, _join(path, name))
+            continue
+        if "spec" not in f.metadata:
+            continue
+        sub = _join(path, f.name)
+        spec = spec_of(f)
+        if spec.kind == "section":
+            if value is not None:
+                yield from iter_leaves(value, sub)
+        elif spec.kind == "named":
+            for name, item in value.items():
+                yield from iter_leaves(item, f"{sub}.{name}")
+        elif is_dataclass(value) and not isinstance(value, Distribution):
+            yield from iter_leaves(value, sub)
+        else:
+            yield sub, value, spec
