@@ -162,7 +162,7 @@ def draw_parameters(scenario: Scenario, n: int, rng: np.random.Generator) -> Bat
                 mname,
                 mod.profile,
                 np.broadcast_to(values[f"{base}.start"], (n,)).astype(float),
-                np.broadcast_to(values.get(f"{base}.end", NEVER), (n,)).astype(float),
+                np.broadcast_to(NEVER if mod.end is None else values[f"{base}.end"], (n,)).astype(float),
                 np.broadcast_to(values[f"{base}.{scale_key}"] if scale_key else 1.0, (n,)).astype(float),
                 eff,
                 exp,

@@ -1,0 +1,27 @@
+"""Shared fixtures: the default scenario and the reference data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+import kursk_sim as ks
+
+matplotlib.use("Agg")
+
+#: ../shared/data beside the checkout (CI puts shared/ there).
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def kursk() -> ks.Scenario:
+    return ks.load_scenario("kursk-2024")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference data folder {SHARED_DATA} is absent")
+    return SHARED_DATA

@@ -1,0 +1,152 @@
+"""Invariants that every run must uphold, checked every day of the run.
+
+A checking process is added to the model (the extension mechanism users
+have): at the end of each day it asserts no negative strength, exact
+conservation of personnel per contingent and replication, cumulative losses
+that never decrease, and events that happen at most once and never change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import kursk_sim as ks
+from kursk_sim.model import Model, Phase
+
+
+class DailyChecks:
+    """An extra SimPy process that checks the batch state at the end of each day."""
+
+    def __init__(self, exact: bool) -> None:
+        self.exact = exact
+        self.days_checked = 0
+        self.failures: list[str] = []
+
+    def __call__(self, model: Model) -> Any:
+        s = model.state
+        prev = {k: getattr(s, k).copy() for k in ("killed", "wounded", "missing", "arrived", "returned")}
+        events = {k: v.copy() for k, v in s.events.items()}
+        yield model.wait_for(Phase.RECORD)
+        while True:
+            self._check(model, prev, events)
+            prev = {k: getattr(s, k).copy() for k in prev}
+            events = {k: v.copy() for k, v in s.events.items()}
+            self.days_checked += 1
+            yield model.env.timeout(1.0)
+
+    def _check(self, model: Model, prev: dict[str, np.ndarray], events: dict[str, np.ndarray]) -> None:
+        s = model.state
+        day = model.day
+        if (s.strength < 0).any():
+            self.failures.append(f"day {day}: negative strength {s.strength.min()}")
+        if (s.recovering < 0).any() or (s.area < 0).any():
+            self.failures.append(f"day {day}: negative recovering pool or area")
+        balance = s.initial + s.arrived + s.returned - (s.killed + s.wounded + s.missing)
+        if self.exact:
+            ok = np.array_equal(balance, s.strength)
+        else:
+            ok = np.allclose(balance, s.strength, rtol=1e-12, atol=1e-9)
+        if not ok:
+            self.failures.append(f"day {day}: conservation off by {np.abs(balance - s.strength).max()}")
+        if self.exact and not np.array_equal(s.strength, np.rint(s.strength)):
+            self.failures.append(f"day {day}: fractional troops in a counting run")
+        for key, before in prev.items():
+            if (getattr(s, key) < before).any():
+                self.failures.append(f"day {day}: cumulative {key} decreased")
+        if (s.returned + s.recovering.sum(axis=2) > s.wounded + 1e-9).any():
+            self.failures.append(f"day {day}: more returning than wounded")
+        for name, before in events.items():
+            changed = (before >= 0) & (s.events[name] != before)
+            if changed.any():
+                self.failures.append(f"day {day}: event {name} happened twice or changed")
+            new = (before < 0) & (s.events[name] >= 0)
+            if (s.events[name][new] != day).any():
+                self.failures.append(f"day {day}: event {name} recorded with a wrong day")
+
+
+def _stressed(sc: ks.Scenario) -> ks.Scenario:
+    """The default with every mechanism firing often: waves, encirclement, mobilisation."""
+    return sc.replace(
+        {
+            "kpa.second_wave.probability": 0.7,
+            "encirclement.daily_hazard": 0.05,
+            "encirclement.area_below_km2": 400,
+            "mobilisation.replenishment_below": 1100,
+            "mobilisation.losses_above": 5000,
+            "mobilisation.delay_days": 20,
+        }
+    )
+
+
+@pytest.mark.parametrize("noise", ["binomial", "negative_binomial", "none"])
+def test_daily_invariants_hold_for_every_noise(kursk: ks.Scenario, noise: str) -> None:
+    sc = _stressed(kursk).replace({"noise.kind": noise, "noise.dispersion": 5.0})
+    check = DailyChecks(exact=noise != "none")
+    ens = ks.simulate(sc, replications=300, seed=11, chunk_size=128, extra_processes=[check])
+    assert check.failures == []
+    # the checker really ran: once per day and chunk (3 chunks)
+    assert check.days_checked == 3 * sc.horizon_days
+    # every mechanism fired somewhere, so the invariants were exercised by all of them
+    for event in ens.event_names:
+        assert 0 < ens.probability(event) < 1 or event == "ru_mobilisation", event
+    assert ens.final["returned"].sum() > 0
+    assert ens.final["arrived"].sum() > 0
+
+
+def test_final_state_balances_exactly(kursk: ks.Scenario) -> None:
+    ens = ks.simulate(kursk, replications=500, seed=3)
+    f = ens.final
+    balance = f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"])
+    np.testing.assert_array_equal(balance, f["strength"])
+    # the recorded trajectories agree with the exact final state
+    np.testing.assert_array_equal(ens.trajectory("strength").values[:, -1, :], f["strength"].astype(np.float32))
+    cas = ens.trajectory("casualties").values
+    assert (np.diff(cas, axis=1) >= 0).all()
+    assert (ens.trajectory("strength").values >= 0).all()
+
+
+def test_events_are_exclusive_and_end_the_fighting(kursk: ks.Scenario) -> None:
+    ens = ks.simulate(_stressed(kursk), replications=400, seed=5)
+    withdrawn = ~np.isnan(ens.event_day("ua_withdrawal"))
+    encircled = ~np.isnan(ens.event_day("ua_encirclement"))
+    assert withdrawn.any() and encircled.any()
+    assert not (withdrawn & encircled).any()
+    ended = withdrawn | encircled
+    day_end = np.where(withdrawn, ens.event_day("ua_withdrawal"), ens.event_day("ua_encirclement"))
+    cas = ens.trajectory("casualties").values.sum(axis=2)
+    area = ens.trajectory("area").values
+    for r in np.nonzero(ended)[0][:50]:
+        d = int(day_end[r]) + 1  # row d is the state after the event's day
+        assert area[r, d:].max() == 0.0
+        # no combat losses after the front ended
+        assert cas[r, -1] == cas[r, d]
+
+
+def test_disabled_rules_never_fire(kursk: ks.Scenario) -> None:
+    sc = _stressed(kursk).replace(
+        {"withdrawal.enabled": False, "encirclement.enabled": False, "mobilisation.enabled": False}
+    )
+    ens = ks.simulate(sc, replications=200, seed=2)
+    for event in ("ua_withdrawal", "ua_encirclement", "ru_mobilisation"):
+        assert ens.probability(event) == 0.0
+
+
+def test_cap_stops_replenishment(kursk: ks.Scenario) -> None:
+    """Russian replacements fill up to the cap and never beyond it."""
+    sc = kursk.replace({"ru.return_to_duty.share": 0.0})
+    ens = ks.simulate(sc, replications=200, seed=4)
+    ru = ens.trajectory("strength").sel(contingent="ru").values
+    assert ru.max() <= 50_000
+    # losses are replaced: strength stays within a day's losses of the cap
+    assert ru[:, 1:].min() > 50_000 - 1_000
+
+
+def test_second_wave_adds_its_size_on_its_day(kursk: ks.Scenario) -> None:
+    sc = kursk.replace({"kpa.second_wave.probability": 1.0, "kpa.second_wave.date": "2025-03-01", "noise.kind": "none"})
+    ens = ks.simulate(sc, replications=1, seed=1)
+    assert ens.event_date("kpa_second_wave")[0] == np.datetime64("2025-03-01")
+    arrived = ens.final["arrived"][0, ens.contingents.index("kpa")]
+    assert arrived == 8000.0
