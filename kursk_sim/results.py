@@ -134,10 +134,7 @@ class LabelledArray:
         moved = np.moveaxis(self.values, self.dims.index("date"), 0)
         others = [d for d in self.dims if d != "date"]
         flat = moved.reshape(moved.shape[0], -1)
-        if others:
-            columns = pd.MultiIndex.from_product([self.coords[d] for d in others], names=others)
-        else:
-            columns = [self.name]
+        columns = pd.MultiIndex.from_product([self.coords[d] for d in others], names=others) if others else [self.name]
         return pd.DataFrame(flat, index=pd.DatetimeIndex(self.coords["date"], name="date"), columns=columns)
 
     def __repr__(self) -> str:

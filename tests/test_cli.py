@@ -51,7 +51,7 @@ def test_run_a_file_written_by_the_library(tmp_path: Path, kursk, capsys: pytest
 def test_show_lists_every_parameter_with_unit_and_source(capsys: pytest.CaptureFixture[str], kursk) -> None:
     assert main(["show", "kursk-2024"]) == 0
     text = capsys.readouterr().out
-    for path, _, unit, _ in kursk.parameters():
+    for path, _, _unit, _ in kursk.parameters():
         assert path in text
     line = next(ln for ln in text.splitlines() if ln.startswith("ru.replenishment.per_day "))
     assert "troops/day" in line and "article" in line and "1200" in line
