@@ -494,7 +494,7 @@ class Scenario:
         return (self.end_date - self.start_date).days
 
     def parameters(self) -> list[tuple[str, Any, str, str]]:
-        """Every leaf parameter: ``(path, value, unit, provenance)``.
+        """Every parameter that is set: ``(path, value, unit, provenance)``.
 
         Examples
         --------
@@ -505,6 +505,8 @@ class Scenario:
         """
         rows = []
         for path, value, spec in schema.iter_leaves(self):
+            if value is None:  # an optional parameter that is not set
+                continue
             prov = self.provenance.get(path)
             rows.append((path, value, spec.unit, prov.describe() if prov else ""))
         return rows

@@ -227,9 +227,9 @@ def _parse_fixed(raw: Any, spec: Spec, path: str) -> Any:
     if spec.kind == "number":
         return _check_number(raw, spec, path)
     if spec.kind == "int":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            if not (isinstance(raw, float) and raw.is_integer()):
-                raise ScenarioError(path, raw, f"a whole number{_unit(spec)}")
+        whole = isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer())
+        if isinstance(raw, bool) or not whole:
+            raise ScenarioError(path, raw, f"a whole number{_unit(spec)}")
         x = _check_number(raw, spec, path)
         return int(x)
     if spec.kind == "date":

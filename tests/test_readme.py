@@ -1,0 +1,48 @@
+"""The README stays true: its set-up commands, its defaults table, its tour."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import kursk_sim as ks
+from kursk_sim.scenario import _fmt_value
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _code_blocks(text: str) -> list[str]:
+    return re.findall(r"```(?:\w*)\n(.*?)```", text, flags=re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    blocks = [b.strip() for b in _code_blocks(README)]
+    test_cmd = next(b for b in blocks if "pytest" in b and b.startswith("python3 -m venv"))
+    run_cmd = next(b for b in blocks if "kursk-sim run" in b and b.startswith("python3 -m venv"))
+    assert run_cmd.endswith(".venv/bin/kursk-sim run")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_cmd in ci.splitlines()
+
+
+def test_defaults_table_matches_the_scenario(kursk: ks.Scenario) -> None:
+    section = README.split("## The default scenario", 1)[1]
+    rows = dict(re.findall(r"^\| `([^`]+)` \| (.*?) \|", section, flags=re.M))
+    params = kursk.parameters()
+    assert len(rows) == len(params)
+    for path, value, _unit, _source in params:
+        assert rows[path] == _fmt_value(value), path
+
+
+def test_tour_runs_as_written(tmp_path: Path, monkeypatch) -> None:
+    """Execute the README's Python tour (with fewer replications) and check its claims."""
+    monkeypatch.chdir(tmp_path)
+    tour = next(b for b in _code_blocks(README) if b.startswith("import kursk_sim as ks"))
+    tour = tour.replace("20_000", "500")
+    namespace: dict = {}
+    exec(compile(tour, "README tour", "exec"), namespace)  # noqa: S102
+    ens = namespace["ens"]
+    assert ens.replications == 500 and namespace["one"].replications == 1
+    assert ens.scenario.get("kpa.second_wave.probability") == 1.0
+    assert (tmp_path / "results" / "summary.csv").is_file()
+    assert namespace["band"].dims == ("quantile", "date")
