@@ -142,6 +142,8 @@ def draw_parameters(scenario: Scenario, n: int, rng: np.random.Generator) -> Bat
 
     modifiers = []
     for mname, mod in scenario.modifiers.items():
+        if not mod.enabled:
+            continue
         base = f"modifiers.{mname}"
         eff = np.ones((n, n_c))
         exp = np.ones((n, n_c))

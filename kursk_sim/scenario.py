@@ -300,6 +300,7 @@ class Modifier:
     strikes and offensive phases are all modifiers.
     """
 
+    enabled: bool = param("", "switch the modifier on or off", kind="bool", default=True)
     profile: str = param("", "step | linear | exponential", kind="choice", choices=("step", "linear", "exponential"))
     start: DateValue = param("date", "when the effect begins", kind="date")
     end: DateValue | None = param("date", "when the effect ends (step only)", kind="date", default=None)

@@ -82,3 +82,19 @@ def test_ensemble_median_agrees_with_the_central_run(kursk: ks.Scenario, central
     want = _kpa_casualties(central, "2024-12-24")[0]
     assert abs(got - want) / want < 0.02
     assert np.quantile(_kpa_casualties(ens, "2024-12-24"), 0.05) > 2800
+
+
+@pytest.mark.parametrize("modifier", ["kpa_learning", "ua_fatigue", "long_range_strikes", "offensive"])
+def test_each_modifier_can_be_switched_off_and_matters(kursk: ks.Scenario, modifier: str) -> None:
+    base = {
+        "noise.kind": "none",
+        "ua.strength": 20000,
+        "kpa.second_wave.probability": 0.0,
+        "modifiers.offensive.start": "2025-01-15",
+        "encirclement.enabled": False,
+    }
+    on = ks.simulate(kursk.replace(base), 1, seed=0)
+    off = ks.simulate(kursk.replace({**base, f"modifiers.{modifier}.enabled": False}), 1, seed=0)
+    a = on.trajectory("casualties").values[0, 60]
+    b = off.trajectory("casualties").values[0, 60]
+    assert not np.allclose(a, b, rtol=1e-3)
