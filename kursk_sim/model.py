@@ -370,7 +370,6 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     p, s = model.params, model.state
     att = p.attacker
     k = {"attacker": p["attacker.lethality"], "defender": p["defender.lethality"]}
-    law = _law_exponents(p)
     killed_share = p.per_contingent("casualties.killed")
     missing_share = p.per_contingent("casualties.missing")
     missing_of_rest = np.divide(
@@ -381,7 +380,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     while True:
         f_att, f_def = side_fire(model)
         side_strength = np.stack([s.strength[:, att].sum(axis=1), s.strength[:, ~att].sum(axis=1)], axis=1)
-        (pa, qa), (pd, qd) = law
+        (pa, qa), (pd, qd) = p.law
         loss_att = expected_losses(k["defender"], f_def, side_strength[:, 0], pa, qa)
         loss_def = expected_losses(k["attacker"], f_att, side_strength[:, 1], pd, qd)
         engaged = s.engaged
@@ -401,15 +400,6 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         s.wounded += wounded
         s.recovering[:, :, 0] += model.thin(wounded, rtd_share)
         yield model.env.timeout(1.0)
-
-
-def _law_exponents(p: BatchParameters) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
-    preset = p["law.preset"]
-    from .scenario import LAW_PRESETS
-
-    if preset == "custom":
-        return ((p["law.attacker.p"], p["law.attacker.q"]), (p["law.defender.p"], p["law.defender.q"]))
-    return LAW_PRESETS[preset]
 
 
 def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:

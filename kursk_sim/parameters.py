@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from . import schema
 from .distributions import Distribution
-from .scenario import Scenario
+from .scenario import LAW_PRESETS, Law, Scenario
 
 __all__ = ["BatchParameters", "WaveParameters", "ModifierParameters", "draw_parameters"]
 
@@ -74,6 +74,7 @@ class BatchParameters:
     modifiers: tuple[ModifierParameters, ...]
     rtd_stages: NDArray[np.int64]  # (C,)
     noise: str
+    law: tuple[tuple[Any, Any], tuple[Any, Any]]  # (p, q) of the attacker's losses, of the defender's
     attacker_id: str
     defender_id: str
     mobilisation_contingent: int
@@ -85,6 +86,12 @@ class BatchParameters:
         """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``."""
         cols = [np.broadcast_to(self.values[f"{cid}.{suffix}"], (self.n,)) for cid in self.contingent_ids]
         return np.stack(cols, axis=1).astype(float)
+
+
+def _law(law: Law, values: dict[str, Any]) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    if law.preset == "custom":
+        return tuple((values[f"law.{role}.p"], values[f"law.{role}.q"]) for role in ("attacker", "defender"))
+    return LAW_PRESETS[law.preset]
 
 
 def draw_parameters(scenario: Scenario, n: int, rng: np.random.Generator) -> BatchParameters:
@@ -183,6 +190,7 @@ def draw_parameters(scenario: Scenario, n: int, rng: np.random.Generator) -> Bat
         modifiers=tuple(modifiers),
         rtd_stages=np.array([c.return_to_duty.stages for c in scenario.contingents.values()], dtype=np.int64),
         noise=scenario.noise.kind,
+        law=_law(scenario.law, values),
         attacker_id=scenario.attacker.id,
         defender_id=scenario.defender.id,
         mobilisation_contingent=index.get(scenario.mobilisation.contingent, -1),
