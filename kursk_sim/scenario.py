@@ -509,7 +509,7 @@ class Scenario:
             if value is None:  # an optional parameter that is not set
                 continue
             prov = self.provenance.get(path)
-            rows.append((path, value, spec.unit, prov.describe() if prov else ""))
+            rows.append((path, value, spec.unit, prov.describe() if prov else "library default"))
         return rows
 
     def get(self, path: str) -> Any:
@@ -528,8 +528,8 @@ class Scenario:
         changes : mapping of str to value
             Dotted path to new value: a number, a date (or ISO string), a
             :class:`~kursk_sim.distributions.Distribution`, a dict in the TOML
-            form, or a whole table. The provenance of a replaced value is
-            dropped (``describe`` shows it as set by the user).
+            form, or a whole table. A replaced value loses its source and is
+            noted as "set with Scenario.replace" (``describe`` shows it).
 
         Returns
         -------
@@ -566,6 +566,10 @@ class Scenario:
                 node = node[part]
             if isinstance(value, Distribution):
                 value = value.to_dict()
+            if isinstance(value, Mapping) and ("dist" in value or "value" in value):
+                value = {**value, "note": "set with Scenario.replace"}
+            elif not isinstance(value, Mapping):
+                value = {"value": value, "note": "set with Scenario.replace"}
             node[parts[-1]] = value
         return Scenario.from_dict(data)
 
@@ -579,14 +583,14 @@ class Scenario:
         >>> print(ks.load_scenario("kursk-2024").describe().splitlines()[0])  # doctest: +ELLIPSIS
         kursk-2024: ...
         """
-        rows = [(p, _fmt_value(v), u, s) for p, v, u, s in self.parameters()]
+        rows = [(p, _fmt_value(v), u, s) for p, v, u, s in self.parameters() if p not in ("name", "title")]
         w0 = max(len(r[0]) for r in rows)
-        w1 = min(max(len(r[1]) for r in rows), 48)
+        w1 = max(len(r[1]) for r in rows)
         w2 = max(len(r[2]) for r in rows)
         lines = [f"{self.name}: {self.title}", ""]
-        lines.append(f"{'parameter':<{w0}}  {'value':<{w1}}  {'unit':<{w2}}  source")
+        lines.append(f"{'parameter':<{w0}}  {'value':<{w1}}  {'unit':<{w2}}  source or assumption".rstrip())
         for p, v, u, s in rows:
-            lines.append(f"{p:<{w0}}  {v:<{w1}}  {u:<{w2}}  {s or '(default or set by user)'}")
+            lines.append(f"{p:<{w0}}  {v:<{w1}}  {u:<{w2}}  {s}".rstrip())
         return "\n".join(lines)
 
     def to_toml(self) -> str:

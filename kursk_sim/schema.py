@@ -215,6 +215,8 @@ def parse_leaf(raw: Any, spec: Spec, path: str, prov: dict[str, Provenance]) -> 
                 raise ScenarioError(path, raw, "a value: a plain value, {value = ...} or {dist = ...}")
             raise unknown_key(path, extra[0], node[extra[0]], ["value", "dist", *PROVENANCE_KEYS])
         raw = node["value"]
+    else:
+        prov[path] = Provenance()  # given, without a source
     if isinstance(raw, Distribution):
         if not spec.uncertain:
             raise ScenarioError(path, raw, f"a fixed {spec.kind} (this parameter cannot be uncertain)")

@@ -45,14 +45,16 @@ def test_run_is_reproducible_and_set_changes_it(tmp_path: Path) -> None:
 def test_run_a_file_written_by_the_library(tmp_path: Path, kursk, capsys: pytest.CaptureFixture[str]) -> None:
     path = kursk.replace({"ru.replenishment.per_day": 900}).save(tmp_path / "my.toml")
     assert main(["run", str(path), "-n", "100", "--out", str(tmp_path / "o"), "--no-figure"]) == 0
-    assert (tmp_path / "o" / "scenario.toml").read_text().count("per_day = 900") == 1
+    written = (tmp_path / "o" / "scenario.toml").read_text()
+    assert written.count('per_day = { value = 900, note = "set with Scenario.replace" }') == 1
 
 
 def test_show_lists_every_parameter_with_unit_and_source(capsys: pytest.CaptureFixture[str], kursk) -> None:
     assert main(["show", "kursk-2024"]) == 0
     text = capsys.readouterr().out
+    assert text.splitlines()[0] == f"{kursk.name}: {kursk.title}"
     for path, _, _unit, _ in kursk.parameters():
-        assert path in text
+        assert path in ("name", "title") or f"\n{path} " in text
     line = next(ln for ln in text.splitlines() if ln.startswith("ru.replenishment.per_day "))
     assert "troops/day" in line and "article" in line and "1200" in line
 
