@@ -46,7 +46,7 @@ def test_run_a_file_written_by_the_library(tmp_path: Path, kursk, capsys: pytest
     path = kursk.replace({"ru.replenishment.per_day": 900}).save(tmp_path / "my.toml")
     assert main(["run", str(path), "-n", "100", "--out", str(tmp_path / "o"), "--no-figure"]) == 0
     written = (tmp_path / "o" / "scenario.toml").read_text()
-    assert written.count('per_day = { value = 900, note = "set with Scenario.replace" }') == 1
+    assert written.count('per_day = { value = 900.0, note = "set with Scenario.replace" }') == 1
 
 
 def test_show_lists_every_parameter_with_unit_and_source(capsys: pytest.CaptureFixture[str], kursk) -> None:
