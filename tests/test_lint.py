@@ -1,0 +1,21 @@
+"""The code base is ruff-clean (lint and format), as the README promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = ["kursk_sim", "tests", "examples", "benchmarks"]
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
+def test_ruff(command: list[str]) -> None:
+    pytest.importorskip("ruff", reason="ruff comes with the [test] extra")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, *TARGETS], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
