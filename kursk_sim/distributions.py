@@ -51,10 +51,23 @@ def _num(x: Number) -> float:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Base class: a distribution sampled once per replication."""
+    """Base class: a distribution sampled once per replication.
+
+    Location parameters given as ISO date strings (``"2025-02-01"``) become
+    dates, so ``Uniform("2025-02-01", "2025-04-30")`` is a date distribution.
+    """
 
     name: ClassVar[str] = ""
     location_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for f in self.location_fields:
+            value = getattr(self, f)
+            if isinstance(value, str):
+                try:
+                    object.__setattr__(self, f, dt.date.fromisoformat(value))
+                except ValueError:
+                    pass  # left as is: _check names it
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values (dates as ordinal day numbers)."""
