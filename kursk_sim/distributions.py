@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from dataclasses import dataclass, fields
@@ -64,10 +65,8 @@ class Distribution:
         for f in self.location_fields:
             value = getattr(self, f)
             if isinstance(value, str):
-                try:
+                with contextlib.suppress(ValueError):  # not a date: left as is for _check to name
                     object.__setattr__(self, f, dt.date.fromisoformat(value))
-                except ValueError:
-                    pass  # left as is: _check names it
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values (dates as ordinal day numbers)."""
