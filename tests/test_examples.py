@@ -1,0 +1,90 @@
+"""The notebook and the example scripts run, and say what they should."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+import kursk_sim as ks
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_notebook_runs_and_reports_probabilities(tmp_path: Path) -> None:
+    nb = nbformat.read(ROOT / "notebooks" / "kursk_projection.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "\n".join(
+        out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+    )
+    found = re.findall(r"second wave probability (\d\.\d): P\(ua_withdrawal by 2025-03-31\) = ([\d.]+)", text)
+    assert [p for p, _ in found] == ["0.0", "1.0"]
+    assert all(0.0 <= float(v) <= 1.0 for _, v in found)
+    images = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
+    ]
+    assert len(images) == 3  # strength+area fans, event dates, the two area fans
+    assert "kursk-2024: median [5%-95%] of 5000 replications" in text
+
+
+def test_whatif_script_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import second_wave_whatif
+    finally:
+        sys.path.pop(0)
+    assert second_wave_whatif.main(["--replications", "300", "--seed", "2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("  ")[0]: line.split() for line in out.splitlines() if line.startswith(("no second", "second"))}
+    assert rows["no second wave"][3] == "0"  # P(second wave) with probability 0
+    assert (tmp_path / "whatif_area.png").read_bytes()[:8] == PNG
+    assert (tmp_path / "whatif.csv").read_text().count("\n") == 5
+
+
+def test_whatif_script_from_the_shell(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "second_wave_whatif.py"),
+            "--replications",
+            "200",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "kursk-2024 variants, 200 replications each" in proc.stdout
+    assert (tmp_path / "whatif_area.png").read_bytes()[:8] == PNG
+
+
+def test_second_wave_probability_is_honoured(kursk: ks.Scenario) -> None:
+    never = ks.simulate(kursk.replace({"kpa.second_wave.probability": 0.0}), 500, seed=1)
+    always = ks.simulate(kursk.replace({"kpa.second_wave.probability": 1.0}), 500, seed=1)
+    assert never.probability("kpa_second_wave") == 0.0
+    assert always.probability("kpa_second_wave") == 1.0  # every drawn date (Feb-Apr) is inside the run
+
+
+def test_custom_scenario_file_runs_with_invariants() -> None:
+    sc = ks.load_scenario(ROOT / "examples" / "my_scenario.toml")
+    assert sc.contingent_ids == ("bde", "bg") and sc.noise.kind == "negative_binomial"
+    ens = ks.simulate(sc, replications=200, seed=3)
+    assert ens.trajectory("strength").values.min() >= 0
+    f = ens.final
+    np.testing.assert_array_equal(
+        f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"]), f["strength"]
+    )
+    assert 0 < ens.probability("bde_reserve_battalion") < 1
