@@ -419,6 +419,14 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
         yield model.env.timeout(1.0)
 
 
+def end_front(model: Model, mask: NDArray[np.bool_], event: NDArray[np.int64]) -> None:
+    """The defender's hold ends where ``mask``: record ``event`` today, stop combat, lose the ground."""
+    s = model.state
+    event[mask] = model.day
+    s.engaged &= ~mask
+    s.area[mask] = 0.0
+
+
 def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """While area held is below the threshold, a daily hazard of encirclement.
 
@@ -444,9 +452,7 @@ def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
                 s.strength -= lost
                 s.missing += captured
                 s.killed += lost - captured
-                event[hit] = model.day
-                s.engaged &= ~hit
-                s.area[hit] = 0.0
+                end_front(model, hit, event)
         yield model.env.timeout(1.0)
 
 
@@ -472,9 +478,7 @@ def withdrawal(model: Model) -> Generator[simpy.events.Event, Any, None]:
             fire |= model.day >= on_day
         fire &= s.engaged
         if fire.any():
-            event[fire] = model.day
-            s.engaged &= ~fire
-            s.area[fire] = 0.0
+            end_front(model, fire, event)
         yield model.env.timeout(1.0)
 
 
