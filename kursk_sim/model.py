@@ -97,8 +97,7 @@ class BatchState:
     effectiveness: Array  # (n, C) current multiplied effectiveness
     exposure: Array  # (n, C) current multiplied exposure
     advance: Array  # (n,) current multiplier on the territorial advance
-    day: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # free space for processes users add
 
     @property
     def casualties(self) -> Array:
