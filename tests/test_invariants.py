@@ -150,3 +150,24 @@ def test_second_wave_adds_its_size_on_its_day(kursk: ks.Scenario) -> None:
     assert ens.event_date("kpa_second_wave")[0] == np.datetime64("2025-03-01")
     arrived = ens.final["arrived"][0, ens.contingents.index("kpa")]
     assert arrived == 8000.0
+
+
+def test_a_user_process_can_change_the_state(kursk: ks.Scenario) -> None:
+    """Extension: a ceasefire process of the user's own freezes the front on a date, per replication mask."""
+    ceasefire_day = (np.datetime64("2025-01-20") - np.datetime64(kursk.start_date)).astype(int)
+
+    def ceasefire(model: Model) -> Any:
+        yield model.env.timeout(ceasefire_day + float(Phase.CONDITIONS))
+        # only in the even replications of each batch
+        model.state.engaged[::2] = False
+
+    check = DailyChecks(exact=True)
+    ens = ks.simulate(kursk, replications=200, seed=8, chunk_size=100, extra_processes=[ceasefire, check])
+    assert check.failures == []
+    cas = ens.trajectory("casualties").values.sum(axis=2)
+    area = ens.trajectory("area").values
+    frozen = slice(ceasefire_day, None)
+    even, odd = np.arange(0, 200, 2), np.arange(1, 200, 2)
+    assert (cas[even, -1] == cas[even, ceasefire_day]).all()  # no losses after the ceasefire
+    assert (area[even][:, frozen] == area[even, ceasefire_day][:, None]).all()  # the line holds
+    assert (cas[odd, -1] > cas[odd, ceasefire_day]).all()  # the others fight on
