@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = [name for name in ("kursk_sim", "tests", "examples", "benchmarks") if (ROOT / name).is_dir()]
+TARGETS = [name for name in ("kursk_sim", "tests", "examples", "benchmarks", "docs") if (ROOT / name).is_dir()]
 
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]])

@@ -46,3 +46,10 @@ def test_tour_runs_as_written(tmp_path: Path, monkeypatch) -> None:
     assert ens.scenario.get("kpa.second_wave.probability") == 1.0
     assert (tmp_path / "results" / "summary.csv").is_file()
     assert namespace["band"].dims == ("quantile", "date")
+
+
+def test_scenario_reference_is_current() -> None:
+    import runpy
+
+    module = runpy.run_path(str(ROOT / "docs" / "make_reference.py"))
+    assert (ROOT / "docs" / "scenario_reference.md").read_text(encoding="utf-8") == module["reference"]()
