@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 __all__ = ["ScenarioError"]
@@ -39,5 +40,7 @@ class ScenarioError(ValueError):
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -286,7 +286,7 @@ class Ensemble:
         ----------
         name : str
             One of :data:`OUTPUT_NAMES`.
-        q : sequence of float
+        q : float or sequence of float
             Probabilities in [0, 1].
 
         Examples
@@ -297,7 +297,7 @@ class Ensemble:
         >>> float(band.sel(quantile=0.05, date="2025-01-01")) <= float(band.sel(quantile=0.95, date="2025-01-01"))
         True
         """
-        qs = np.asarray(q, dtype=float)
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
         if qs.ndim != 1 or qs.size == 0 or np.isnan(qs).any() or (qs < 0).any() or (qs > 1).any():
             raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1]")
         values = np.quantile(self._raw(name), qs, axis=0)

@@ -82,6 +82,8 @@ def simulate(
 
     Raises
     ------
+    TypeError
+        If ``scenario`` is not a :class:`~kursk_sim.scenario.Scenario`.
     ValueError
         If ``replications`` or ``chunk_size`` is not a positive integer.
 
@@ -94,6 +96,8 @@ def simulate(
     >>> bool((ens.trajectory("strength").values >= 0).all())
     True
     """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario: got {type(scenario).__name__}, expected a Scenario (see ks.load_scenario)")
     if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
         raise ValueError(f"replications: got {replications!r}, expected a whole number >= 1")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:

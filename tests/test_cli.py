@@ -82,7 +82,7 @@ def test_bad_toml_file_exits_2(tmp_path: Path, kursk, capsys: pytest.CaptureFixt
     text = kursk.to_toml()
     bad.write_text(text.replace("end_date = { value = 2025-05-31", "end_date = { value = 2024-01-01"))
     assert main(["show", str(bad)]) == 2
-    assert "end_date: got datetime.date(2024, 1, 1), expected a date after start_date" in capsys.readouterr().err
+    assert "end_date: got 2024-01-01, expected a date after start_date" in capsys.readouterr().err
     bad.write_text(text.replace("[ru]", "[ru]\nstrenght = 5"))
     assert main(["show", str(bad)]) == 2
     assert "(did you mean 'strength'?)" in capsys.readouterr().err

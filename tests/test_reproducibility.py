@@ -84,3 +84,5 @@ def test_bad_arguments_raise(kursk: ks.Scenario) -> None:
         ks.simulate(kursk, replications=0)
     with pytest.raises(ValueError, match="chunk_size"):
         ks.simulate(kursk, replications=5, chunk_size=0)
+    with pytest.raises(TypeError, match="expected a Scenario"):
+        ks.simulate("kursk-2024", replications=5)
