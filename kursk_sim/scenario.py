@@ -368,6 +368,12 @@ class Scenario:
     contingents: dict[str, Contingent] = field(default_factory=dict)
     provenance: dict[str, Provenance] = field(default_factory=dict, compare=False, repr=False)
 
+    def __repr__(self) -> str:
+        return (
+            f"<Scenario {self.name}: {self.start_date}..{self.end_date}, "
+            f"contingents {', '.join(self.contingent_ids)}; describe() lists every parameter>"
+        )
+
     # ----------------------------------------------------------------- build
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
