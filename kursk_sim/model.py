@@ -94,6 +94,8 @@ class BatchState:
     quota_issued: Array  # (n, C) replenishment quota issued so far (whole troops)
     quota_expected: Array  # (n, C) replenishment quota expected so far
     quota_today: Array  # (n, C) base quota of the current day (troops/day)
+    mobilised_expected: Array  # (n,) mobilised inflow expected so far
+    mobilised_issued: Array  # (n,) mobilised inflow issued so far (whole troops)
     effectiveness: Array  # (n, C) current multiplied effectiveness
     exposure: Array  # (n, C) current multiplied exposure
     advance: Array  # (n,) current multiplier on the territorial advance
@@ -199,6 +201,8 @@ class Model:
             quota_issued=zeros(),
             quota_expected=zeros(),
             quota_today=zeros(),
+            mobilised_expected=np.zeros(n),
+            mobilised_issued=np.zeros(n),
             effectiveness=p.per_contingent("effectiveness"),
             exposure=p.per_contingent("exposure"),
             advance=np.ones(n),
@@ -245,43 +249,45 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     and stop (plus the mobilised inflow once mobilisation has taken effect).
     In counting runs whole troops are issued by carrying the fraction over to
     the next day, so no random draw is needed. Troops arrive only while the
-    contingent is below its cap; a quota not delivered is lost.
+    contingent is below its cap; a quota not delivered is lost. Mobilised
+    troops form new units and are not limited by the cap.
     """
     p, s = model.params, model.state
     per_day = p.per_contingent("replenishment.per_day")
     decline = p.per_contingent("replenishment.decline_per_day")
-    start = _optional_days(p, "replenishment.start", 0.0)
-    stop = _optional_days(p, "replenishment.stop", np.inf)
-    cap = _optional_days(p, "replenishment.cap", np.inf)
+    start = _per_contingent_or(p, "replenishment.start", 0.0)
+    stop = _per_contingent_or(p, "replenishment.stop", np.inf)
+    cap = _per_contingent_or(p, "replenishment.cap", np.inf)
     mob = p.mobilisation_contingent
     mob_event = s.events[f"{p.attacker_id}_mobilisation"]
     yield model.wait_for(Phase.SUPPLY)
     while True:
         day = model.day
         active = (day >= start) & (day < stop)
-        base = np.where(active, per_day * (1.0 - decline) ** np.maximum(day - start, 0.0), 0.0)
-        s.quota_today = base
-        quota = base
-        if mob >= 0:
-            delay = p["mobilisation.delay_days"]
-            mobilised = (mob_event != NOT_YET) & (day >= mob_event + delay)
-            if mobilised.any():
-                quota = base.copy()
-                quota[:, mob] += np.where(mobilised, p["mobilisation.per_day"], 0.0)
-        s.quota_expected += quota
-        if p.integer_counts:
-            today = np.floor(s.quota_expected) - s.quota_issued
-            s.quota_issued += today
-        else:
-            today = quota
+        s.quota_today = np.where(active, per_day * (1.0 - decline) ** np.maximum(day - start, 0.0), 0.0)
         room = np.maximum(cap - s.strength, 0.0)
-        arrivals = np.minimum(today, room)
+        arrivals = np.minimum(_issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts), room)
+        if mob >= 0:
+            mobilised = (mob_event != NOT_YET) & (day >= mob_event + p["mobilisation.delay_days"])
+            if mobilised.any():  # new formations: not limited by the cap
+                inflow = np.where(mobilised, p["mobilisation.per_day"], 0.0)
+                arrivals[:, mob] += _issue(inflow, s.mobilised_expected, s.mobilised_issued, p.integer_counts)
         s.strength += arrivals
         s.arrived += arrivals
         yield model.env.timeout(1.0)
 
 
-def _optional_days(p: BatchParameters, suffix: str, default: float) -> Array:
+def _issue(quota: Array, expected: Array, issued: Array, integer: bool) -> Array:
+    """Today's inflow for a quota; whole troops in counting runs, the fraction carried over (in place)."""
+    expected += quota
+    if not integer:
+        return quota.copy()
+    today = np.floor(expected) - issued
+    issued += today
+    return today
+
+
+def _per_contingent_or(p: BatchParameters, suffix: str, default: float) -> Array:
     cols = []
     for cid in p.contingent_ids:
         v = p.values.get(f"{cid}.{suffix}")

@@ -271,7 +271,9 @@ class Mobilisation:
     )
     losses_above: Value = param("troops", "and the attacker's cumulative casualties exceed this", ge=0.0, default=0.0)
     delay_days: Value = param("days", "days from decision to first arrivals", ge=0.0, default=60.0)
-    per_day: Value = param("troops/day", "extra daily inflow once mobilised", ge=0.0, default=0.0)
+    per_day: Value = param(
+        "troops/day", "extra daily inflow once mobilised (not limited by the cap)", ge=0.0, default=0.0
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

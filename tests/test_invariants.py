@@ -171,3 +171,25 @@ def test_a_user_process_can_change_the_state(kursk: ks.Scenario) -> None:
     assert (cas[even, -1] == cas[even, ceasefire_day]).all()  # no losses after the ceasefire
     assert (area[even][:, frozen] == area[even, ceasefire_day][:, None]).all()  # the line holds
     assert (cas[odd, -1] > cas[odd, ceasefire_day]).all()  # the others fight on
+
+
+def test_mobilisation_adds_troops_beyond_the_cap(kursk: ks.Scenario) -> None:
+    sc = kursk.replace(
+        {
+            "mobilisation.replenishment_below": 1300,  # the quota (1,200) counts as failed at once
+            "mobilisation.losses_above": 0,
+            "mobilisation.delay_days": 10,
+            "mobilisation.per_day": 500,
+        }
+    )
+    ens = ks.simulate(sc, replications=50, seed=6)
+    day = ens.event_day("ru_mobilisation")
+    assert (day == 0).all()  # the first day with casualties on the books
+    ru = ens.trajectory("strength").sel(contingent="ru").values
+    assert ru[:, -1].min() > 50_000 + 150 * 400  # ~500/day for 176 days, minus losses, beyond the cap
+    base = ks.simulate(kursk.replace({"mobilisation.enabled": False}), replications=50, seed=6)
+    mobilised = 500 * (sc.horizon_days - 10)  # from day 10 on, every day
+    arrived = ens.final["arrived"][:, 0]
+    # all the mobilised troops arrive; the capped quota adds at most what it added without them
+    assert (arrived >= mobilised).all()
+    assert (arrived <= mobilised + base.final["arrived"][:, 0]).all()
