@@ -536,7 +536,8 @@ class Scenario:
         changes : mapping of str to value
             Dotted path to new value: a number, a date (or ISO string), a
             :class:`~kursk_sim.distributions.Distribution`, a dict in the TOML
-            form, or a whole table. A replaced value loses its source and is
+            form, a whole table, or ``None`` to unset an optional parameter
+            (a required one then fails validation). A replaced value loses its source and is
             noted as "set with Scenario.replace" (``describe`` shows it).
 
         Returns
@@ -572,6 +573,9 @@ class Scenario:
                             f"a known parameter path{schema.suggest(path, known)} ('{here}' is not a table)",
                         )
                 node = node[part]
+            if value is None:  # unset an optional parameter (a withdrawal criterion, a cap)
+                node.pop(parts[-1], None)
+                continue
             if isinstance(value, Distribution):
                 value = value.to_dict()
             if isinstance(value, Mapping) and ("dist" in value or "value" in value):

@@ -143,6 +143,11 @@ def test_replace(kursk: ks.Scenario) -> None:
     with pytest.raises(ks.ScenarioError) as info:
         kursk.replace({"ru.replenishment.per_dya": 5})
     assert info.value.path == "ru.replenishment.per_dya" and "per_day" in str(info.value)
+    unset = kursk.replace({"withdrawal.area_below_km2": None, "ru.replenishment.cap": None})
+    assert "withdrawal.area_below_km2" not in [p for p, *_ in unset.parameters()]
+    assert unset.withdrawal.area_below_km2 is None and unset.contingents["ru"].replenishment.cap is None
+    with pytest.raises(ks.ScenarioError, match="ru.strength: got None, expected a value"):
+        kursk.replace({"ru.strength": None})
     third = kursk.replace({"kpa.third_wave": {"size": 500, "date": "2025-04-01"}})
     assert "kpa_third_wave" in ks.simulate(third, 5, seed=1).event_names
 
