@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -113,17 +113,29 @@ def test_mean_is_labelled(ens: ks.Ensemble) -> None:
     )
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pandas") is not None, reason="pandas is installed")
-def test_missing_optional_dependency_says_how_to_install(ens: ks.Ensemble) -> None:
+def test_missing_optional_dependency_says_how_to_install(ens: ks.Ensemble, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    monkeypatch.setitem(sys.modules, "xarray", None)
     with pytest.raises(ImportError, match=r"pip install 'kursk-sim\[pandas\]'"):
         ens.quantiles("area").to_pandas()
+    with pytest.raises(ImportError, match=r"pip install 'kursk-sim\[xarray\]'"):
+        ens.quantiles("area").to_xarray()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pandas") is None, reason="pandas is not installed")
-def test_to_pandas_labels(ens: ks.Ensemble) -> None:
-    frame = ens.quantiles("strength").to_pandas()
+def test_to_pandas_and_xarray_keep_labels(ens: ks.Ensemble) -> None:
+    pytest.importorskip("pandas")
+    pytest.importorskip("xarray")
+    band = ens.quantiles("strength")
+    frame = band.to_pandas()
     assert frame.shape == (len(ens.dates), 9)
     assert frame.index[0].date() == ens.scenario.start_date
+    assert frame[(0.5, "ua")].iloc[-1] == pytest.approx(band.sel(quantile=0.5, contingent="ua").values[-1])
+    da = band.to_xarray()
+    assert da.dims == ("quantile", "date", "contingent") and da.attrs["units"] == "troops"
+    assert float(da.sel(quantile=0.5, contingent="kpa", date="2025-03-01")) == pytest.approx(
+        float(band.sel(quantile=0.5, contingent="kpa", date="2025-03-01"))
+    )
+    assert ens.projection().to_pandas().columns[0] == "date"
 
 
 def test_plots_draw_what_they_say(ens: ks.Ensemble) -> None:
