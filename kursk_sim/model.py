@@ -250,7 +250,8 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     In counting runs whole troops are issued by carrying the fraction over to
     the next day, so no random draw is needed. Troops arrive only while the
     contingent is below its cap; a quota not delivered is lost. Mobilised
-    troops form new units and are not limited by the cap.
+    troops form new units and are not limited by the cap. Once the defender
+    has left the front (withdrawal or encirclement) its replacements stop.
     """
     p, s = model.params, model.state
     per_day = p.per_contingent("replenishment.per_day")
@@ -263,7 +264,7 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     yield model.wait_for(Phase.SUPPLY)
     while True:
         day = model.day
-        active = (day >= start) & (day < stop)
+        active = (day >= start) & (day < stop) & (s.engaged[:, None] | p.attacker[None, :])
         s.quota_today = np.where(active, per_day * (1.0 - decline) ** np.maximum(day - start, 0.0), 0.0)
         room = np.maximum(cap - s.strength, 0.0)
         arrivals = np.minimum(_issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts), room)

@@ -123,6 +123,11 @@ def test_events_are_exclusive_and_end_the_fighting(kursk: ks.Scenario) -> None:
         assert area[r, d:].max() == 0.0
         # no combat losses after the front ended
         assert cas[r, -1] == cas[r, d]
+    # and no more replacements for the defender: its strength only grows by returning wounded
+    ua = ens.trajectory("strength").sel(contingent="ua").values
+    for r in np.nonzero(ended)[0][:50]:
+        d = int(day_end[r]) + 1
+        assert ua[r, -1] - ua[r, d] <= ens.final["returned"][r, 2]
 
 
 def test_disabled_rules_never_fire(kursk: ks.Scenario) -> None:
