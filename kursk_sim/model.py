@@ -126,6 +126,9 @@ class Model:
     recorders : iterable of callables, optional
         Called as ``recorder(model, row)`` at the end of each day (``row`` is
         the day index + 1) and once with ``row = 0`` before the first day.
+    chunk : int, optional
+        Index of the chunk of replications this batch is (see
+        :mod:`kursk_sim.chunks`); available to processes as ``model.chunk``.
 
     Examples
     --------
@@ -144,8 +147,10 @@ class Model:
         rng: np.random.Generator,
         processes: Iterable[Process] | None = None,
         recorders: Iterable[Callable[[Model, int], None]] = (),
+        chunk: int = 0,
     ) -> None:
         self.params = params
+        self.chunk = chunk
         self.rng = rng
         self.env = simpy.Environment()
         self.recorders = list(recorders)

@@ -31,12 +31,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .chunks import SERIES
 from .scenario import Scenario
+from .sketch import QuantileSketch, histogram_quantiles
 
 __all__ = ["Ensemble", "LabelledArray", "Table", "TRAJECTORY_NAMES", "OUTPUT_NAMES", "UNITS"]
 
 TRAJECTORY_NAMES = ("strength", "killed", "wounded", "missing")
-OUTPUT_NAMES = (*TRAJECTORY_NAMES, "casualties", "area")
+OUTPUT_NAMES = (*SERIES, "area")
 UNITS = {name: "troops" for name in (*TRAJECTORY_NAMES, "casualties")} | {"area": "km²"}
 
 
@@ -208,7 +210,21 @@ def _cell(v: Any) -> str:
 
 
 class Ensemble:
-    """Every replication of one run.
+    """Every replication of one run, reduced.
+
+    Summaries (daily quantiles and means of every output, event-day
+    distributions) cover every replication, whatever their number. The
+    per-replication views (:meth:`trajectory`, :meth:`event_day`,
+    :meth:`event_date`, :attr:`final`) cover the first :attr:`kept`
+    replications: all of them unless the run was too large to keep (see
+    :func:`~kursk_sim.run.simulate`'s ``trajectories``).
+
+    Quantiles are exact (NumPy's ``"linear"`` method) when every
+    replication was kept (:attr:`exact_quantiles`); otherwise they come
+    from a mergeable sketch and are within
+    :data:`~kursk_sim.sketch.RELATIVE_ERROR` (0.2 %) of the exact value
+    (see :mod:`kursk_sim.sketch`). Means, event probabilities and event-date
+    quantiles are always exact.
 
     Attributes
     ----------
@@ -217,12 +233,18 @@ class Ensemble:
     seed : numpy.random.SeedSequence
         The run's seed (its ``entropy`` repeats the run).
     replications : int
+    kept : int
+        Replications whose daily trajectories were kept (the first ones).
+    exact_quantiles : bool
+        Whether quantiles are computed from every replication's values.
+    chunk_size : int
+        Replications per chunk (see :mod:`kursk_sim.chunks`).
     contingents : tuple of str
         Contingent ids, the ``contingent`` labels of every output.
     dates : ndarray of datetime64[D]
         ``start_date .. end_date``, one per row.
     final : dict of str to ndarray
-        Exact (float64) end state per replication and contingent:
+        Exact (float64) end state per kept replication and contingent:
         ``initial``, ``strength``, ``killed``, ``wounded``, ``missing``,
         ``arrived``, ``returned`` and ``recovering`` (wounded still on their way back).
     """
@@ -231,32 +253,62 @@ class Ensemble:
         self,
         scenario: Scenario,
         seed: np.random.SeedSequence,
-        trajectories: dict[str, NDArray[np.float32]],
-        final: dict[str, NDArray[np.float64]],
-        events: dict[str, NDArray[np.int64]],
+        *,
+        replications: int,
+        chunk_size: int,
+        sums: NDArray[np.float64],
+        event_counts: dict[str, NDArray[np.int64]],
+        sketch: QuantileSketch | None = None,
+        kept: dict[str, NDArray[Any]] | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
-        self._traj = trajectories
-        self.final = final
-        self._events = events
-        self.replications = next(iter(trajectories.values())).shape[0]
+        self.replications = int(replications)
+        self.chunk_size = int(chunk_size)
         self.contingents = scenario.contingent_ids
         start = np.datetime64(scenario.start_date, "D")
         self.dates = start + np.arange(scenario.horizon_days + 1)
+        self._sums = sums
+        self._event_counts = event_counts
+        self._sketch = sketch
+        kept = kept or {}
+        self._traj = {k: v for k, v in kept.items() if "." not in k}
+        self.final = {k.split(".", 1)[1]: v for k, v in kept.items() if k.startswith("final.")}
+        self._event_days = {k.split(".", 1)[1]: v for k, v in kept.items() if k.startswith("event.")}
+        self.kept = int(self._traj["area"].shape[0]) if self._traj else 0
+        self.exact_quantiles = self.kept == self.replications
+        if not self.exact_quantiles and sketch is None:
+            raise ValueError("an Ensemble that did not keep every replication needs a sketch")
 
     # -------------------------------------------------------------- access
     @property
     def event_names(self) -> tuple[str, ...]:
         """Names of the events this run tracks."""
-        return tuple(self._events)
+        return tuple(self._event_counts)
+
+    def _check_output(self, name: str) -> None:
+        if name not in OUTPUT_NAMES:
+            raise KeyError(f"no output '{name}'; outputs are {OUTPUT_NAMES}")
 
     def _raw(self, name: str) -> NDArray[Any]:
+        self._check_output(name)
+        if not self.kept:
+            raise ValueError(
+                f"no trajectories were kept of these {self.replications:,} replications; "
+                "run simulate(..., trajectories=N) to keep the first N"
+            )
         if name == "casualties":
             return self._traj["killed"] + self._traj["wounded"] + self._traj["missing"]
-        if name not in self._traj:
-            raise KeyError(f"no output '{name}'; outputs are {OUTPUT_NAMES}")
         return self._traj[name]
+
+    def _columns(self, name: str) -> slice:
+        """Columns of ``name`` among the recorded series (see :data:`kursk_sim.chunks.SERIES`)."""
+        self._check_output(name)
+        if name == "area":
+            return slice(len(SERIES) * len(self.contingents), None)
+        j = SERIES.index(name)
+        c = len(self.contingents)
+        return slice(j * c, (j + 1) * c)
 
     def _coords(self, name: str, lead: tuple[str, NDArray[Any]]) -> tuple[tuple[str, ...], dict[str, NDArray[Any]]]:
         dims = (lead[0], "date") + (() if name == "area" else ("contingent",))
@@ -266,7 +318,7 @@ class Ensemble:
         return dims, coords
 
     def trajectory(self, name: str) -> LabelledArray:
-        """Daily values of every replication, ``(replication, date[, contingent])``.
+        """Daily values of every kept replication, ``(replication, date[, contingent])``.
 
         Examples
         --------
@@ -276,11 +328,14 @@ class Ensemble:
         ('replication', 'date')
         """
         values = self._raw(name)
-        dims, coords = self._coords(name, ("replication", np.arange(self.replications)))
+        dims, coords = self._coords(name, ("replication", np.arange(self.kept)))
         return LabelledArray(name, UNITS[name], values, dims, coords)
 
     def quantiles(self, name: str, q: Sequence[float] = (0.05, 0.5, 0.95)) -> LabelledArray:
         """Quantiles across replications for each date, ``(quantile, date[, contingent])``.
+
+        Exact when every replication was kept, otherwise within
+        :data:`~kursk_sim.sketch.RELATIVE_ERROR` of the exact value.
 
         Parameters
         ----------
@@ -297,38 +352,78 @@ class Ensemble:
         >>> float(band.sel(quantile=0.05, date="2025-01-01")) <= float(band.sel(quantile=0.95, date="2025-01-01"))
         True
         """
-        qs = np.atleast_1d(np.asarray(q, dtype=float))
-        if qs.ndim != 1 or qs.size == 0 or np.isnan(qs).any() or (qs < 0).any() or (qs > 1).any():
-            raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1]")
-        values = np.quantile(self._raw(name), qs, axis=0)
+        qs = _probabilities(q)
+        values = self._quantile_values(name, qs, rows=slice(None))
         dims, coords = self._coords(name, ("quantile", qs))
         return LabelledArray(name, UNITS[name], values, dims, coords)
 
+    def _quantile_values(self, name: str, qs: NDArray[np.float64], rows: Any) -> NDArray[np.float64]:
+        """Quantiles ``(q, rows[, contingent])`` of ``name`` on the chosen day rows."""
+        if self.exact_quantiles:
+            return np.quantile(self._raw(name)[:, rows], qs, axis=0)
+        assert self._sketch is not None
+        n_series = self._sums.shape[1]
+        days = np.arange(len(self.dates))[rows]
+        cols = np.arange(n_series)[self._columns(name)]
+        sketch_rows = (np.atleast_1d(days)[:, None] * n_series + cols[None, :]).ravel()
+        values = self._sketch.quantile(qs, rows=sketch_rows).reshape(len(qs), np.size(days), cols.size)
+        if np.ndim(days) == 0:
+            values = values[:, 0]
+        return values[..., 0] if name == "area" else values
+
     def mean(self, name: str) -> LabelledArray:
-        """Mean across replications for each date, ``(date[, contingent])``."""
-        values = self._raw(name).mean(axis=0, dtype=np.float64)
+        """Mean across all replications for each date, ``(date[, contingent])``."""
+        values = self._sums[:, self._columns(name)] / self.replications
+        if name == "area":
+            values = values[:, 0]
         dims, coords = self._coords(name, ("replication", np.arange(1)))
         coords.pop("replication")
         return LabelledArray(name, UNITS[name], values, dims[1:], coords)
 
+    def event_counts(self, event: str) -> LabelledArray:
+        """How many replications had ``event`` on each date (all replications, exact).
+
+        The event did not happen in the remaining ``replications - counts.sum()``.
+        """
+        counts = self._counts(event)
+        return LabelledArray(event, "replications", counts, ("date",), {"date": self.dates})
+
+    def _counts(self, event: str) -> NDArray[np.int64]:
+        if event not in self._event_counts:
+            raise KeyError(f"no event '{event}'; events are {self.event_names}")
+        hist = np.asarray(self._event_counts[event])
+        out = np.zeros(len(self.dates), dtype=np.int64)
+        out[:-1] = hist[:-1]  # the last bin counts replications without the event
+        return out
+
+    def event_quantiles(self, event: str, q: Sequence[float] = (0.05, 0.5, 0.95)) -> NDArray[np.datetime64]:
+        """Exact quantiles of the event's date among replications where it happened (NaT if none)."""
+        qs = _probabilities(q)
+        days = histogram_quantiles(self._counts(event)[None, :], np.arange(len(self.dates), dtype=float), qs)[:, 0]
+        return np.array(
+            [np.datetime64("NaT") if np.isnan(d) else self.dates[0] + int(round(d)) for d in days],
+            dtype="datetime64[D]",
+        )
+
     def event_day(self, event: str) -> NDArray[np.float64]:
-        """Day index (0 = start date) of ``event`` per replication; NaN where it did not happen."""
+        """Day index (0 = start date) of ``event`` per kept replication; NaN where it did not happen."""
         days = self._event(event)
         return np.where(days >= 0, days, np.nan)
 
     def event_date(self, event: str) -> NDArray[np.datetime64]:
-        """Date of ``event`` per replication; NaT where it did not happen."""
+        """Date of ``event`` per kept replication; NaT where it did not happen."""
         days = self._event(event)
         out = self.dates[0] + np.maximum(days, 0)
         return np.where(days >= 0, out, np.datetime64("NaT"))
 
     def _event(self, event: str) -> NDArray[np.int64]:
-        if event not in self._events:
-            raise KeyError(f"no event '{event}'; events are {self.event_names}")
-        return self._events[event]
+        self._counts(event)
+        if not self.kept:
+            raise ValueError("no replications were kept; event_counts() covers them all")
+        return self._event_days[event]
 
     def probability(self, event: str, by: str | dt.date | np.datetime64 | None = None) -> float:
-        """Share of replications in which ``event`` happened on or before ``by``.
+        """Share of all replications in which ``event`` happened on or before ``by``.
 
         Parameters
         ----------
@@ -345,14 +440,14 @@ class Ensemble:
         >>> 0.0 <= ens.probability("ua_withdrawal", by="2025-03-31") <= 1.0
         True
         """
-        days = self._event(event)
+        counts = self._counts(event)
         if by is None:
             last = len(self.dates) - 1
         else:
             last = int((np.datetime64(by, "D") - self.dates[0]).astype(int))
             if last > len(self.dates) - 1:
                 raise ValueError(f"by: got {by}, expected a date on or before the run's end {self.dates[-1]}")
-        return float(np.mean((days >= 0) & (days <= last)))
+        return float(counts[: max(last + 1, 0)].sum() / self.replications)
 
     # -------------------------------------------------------------- tables
     def summary(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> Table:
@@ -368,22 +463,17 @@ class Ensemble:
         qs = tuple(float(x) for x in q)
         cols = ("output", "contingent", "unit", "mean", *(f"q{100 * x:g}" for x in qs))
         rows: list[tuple[Any, ...]] = []
-        for name in ("strength", "killed", "wounded", "missing", "casualties"):
-            end = self._raw(name)[:, -1, :].astype(np.float64)
-            qv = np.quantile(end, qs, axis=0)
-            for i, cid in enumerate(self.contingents):
-                rows.append((name, cid, UNITS[name], float(end[:, i].mean()), *(float(v) for v in qv[:, i])))
-        area = self._raw("area")[:, -1].astype(np.float64)
-        rows.append(("area", "-", "km²", float(area.mean()), *(float(v) for v in np.quantile(area, qs))))
+        last = len(self.dates) - 1
+        for name in OUTPUT_NAMES:
+            mean = np.atleast_1d(self.mean(name).values[-1])
+            qv = self._quantile_values(name, np.asarray(qs), rows=last).reshape(len(qs), -1)
+            labels = ("-",) if name == "area" else self.contingents
+            for i, cid in enumerate(labels):
+                rows.append((name, cid, UNITS[name], float(mean[i]), *(float(v) for v in qv[:, i])))
         for event in self.event_names:
-            days = self.event_day(event)
-            happened = days[~np.isnan(days)]
-            dates = (
-                [self.dates[0] + int(round(v)) for v in np.quantile(happened, qs)]
-                if happened.size
-                else [np.datetime64("NaT")] * len(qs)
+            rows.append(
+                (f"P({event})", "-", "share; dates if any", self.probability(event), *self.event_quantiles(event, qs))
             )
-            rows.append((f"P({event})", "-", "share; dates if any", float(np.mean(~np.isnan(days))), *dates))
         title = f"{self.scenario.name}: state on {self.dates[-1]} ({self.replications} replications)"
         return Table(title, cols, rows)
 
@@ -407,8 +497,8 @@ class Ensemble:
             bad = [d for d, i in zip(dates, idx, strict=True) if not 0 <= i < len(self.dates)]
             if bad:
                 raise ValueError(f"dates: {bad} fall outside the run {self.dates[0]}..{self.dates[-1]}")
-        strength = np.quantile(self._raw("strength")[:, idx, :], q, axis=0)
-        area = np.quantile(self._raw("area")[:, idx], q, axis=0)
+        strength = self._quantile_values("strength", np.asarray(q, dtype=float), rows=idx)
+        area = self._quantile_values("area", np.asarray(q, dtype=float), rows=idx)
         cols = ("date", *(f"{c} strength" for c in self.contingents), "area km²")
         rows = []
         for j, i in enumerate(idx):
@@ -424,8 +514,9 @@ class Ensemble:
 
         Returns the paths written: ``summary.csv``, ``projection.csv``,
         ``quantiles.csv`` (long form: date, output, contingent, quantile,
-        value), ``events.csv`` (one row per replication) and
-        ``scenario.toml``.
+        value), ``event_days.csv`` (per date, how many replications had
+        each event), ``events.csv`` (one row per kept replication; only if
+        some were kept) and ``scenario.toml``.
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
@@ -444,22 +535,39 @@ class Ensemble:
                             for ci, cid in enumerate(self.contingents):
                                 w.writerow((d, name, cid, qv, f"{band.values[qi, di, ci]:.6g}", UNITS[name]))
         paths.append(qpath)
-        epath = out / "events.csv"
-        with epath.open("w", newline="", encoding="utf-8") as fh:
+        dpath = out / "event_days.csv"
+        with dpath.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
-            w.writerow(("replication", *self.event_names))
-            dates = {e: self.event_date(e) for e in self.event_names}
-            for r in range(self.replications):
-                w.writerow((r, *("" if np.isnat(dates[e][r]) else str(dates[e][r]) for e in self.event_names)))
-        paths.append(epath)
+            w.writerow(("date", *self.event_names))
+            counts = [self._counts(e) for e in self.event_names]
+            for di, d in enumerate(self.dates):
+                w.writerow((d, *(int(c[di]) for c in counts)))
+            w.writerow(("never", *(self.replications - int(c.sum()) for c in counts)))
+        paths.append(dpath)
+        if self.kept:
+            epath = out / "events.csv"
+            with epath.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(("replication", *self.event_names))
+                dates = {e: self.event_date(e) for e in self.event_names}
+                for r in range(self.kept):
+                    w.writerow((r, *("" if np.isnat(dates[e][r]) else str(dates[e][r]) for e in self.event_names)))
+            paths.append(epath)
         paths.append(self.scenario.save(out / "scenario.toml"))
         return paths
 
     def __repr__(self) -> str:
         return (
-            f"<Ensemble {self.scenario.name}: {self.replications} replications, "
+            f"<Ensemble {self.scenario.name}: {self.replications} replications ({self.kept} kept), "
             f"{self.dates[0]}..{self.dates[-1]}, contingents {self.contingents}, events {self.event_names}>"
         )
+
+
+def _probabilities(q: Any) -> NDArray[np.float64]:
+    qs = np.atleast_1d(np.asarray(q, dtype=float))
+    if qs.ndim != 1 or qs.size == 0 or np.isnan(qs).any() or (qs < 0).any() or (qs > 1).any():
+        raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1]")
+    return qs
 
 
 def _band(v: ArrayLike) -> str:

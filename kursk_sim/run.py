@@ -1,51 +1,47 @@
-"""simulate(): run one scenario for n replications, chunk by chunk.
+"""simulate(): run one scenario for n replications, chunk by chunk, anywhere.
 
 Replications are cut into chunks of a fixed size; chunk ``i`` always draws
 from a generator seeded with the ``i``-th child of the run's
-:class:`numpy.random.SeedSequence`. The same seed therefore gives the same
-numbers whatever the chunk is run on. Each chunk is one batch of the one
-model (:class:`~kursk_sim.model.Model`).
+:class:`numpy.random.SeedSequence` (see :mod:`kursk_sim.chunks`). Each chunk
+is one batch of the one model, reduced as it finishes, so memory does not
+grow with the number of replications and the results do not depend on
+where the chunks ran: in this process, on local worker processes, or on
+any :mod:`concurrent.futures`-style executor such as a Dask cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from .model import Model, Process, default_processes
-from .parameters import draw_parameters
-from .results import TRAJECTORY_NAMES, Ensemble
+from .chunks import ChunkPlan
+from .execution import Progress, SimulationError, execute
+from .model import Process
+from .results import Ensemble
 from .scenario import Scenario
+from .sketch import MAX_COUNT
 
-__all__ = ["simulate", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["simulate", "DEFAULT_CHUNK_SIZE", "TRAJECTORY_BUDGET_BYTES", "SimulationError"]
 
 #: Replications per chunk. Fixed so that results do not depend on how chunks are run.
 DEFAULT_CHUNK_SIZE = 4096
+#: With ``trajectories=None``, every trajectory is kept if they take at most this many bytes.
+TRAJECTORY_BUDGET_BYTES = 256 * 2**20
 
 
-@dataclass
-class _TrajectoryRecorder:
-    """Copies the state into daily arrays (float32: whole troops are exact to 2**24)."""
+def _whole(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name}: got {value!r}, expected a whole number >= {low}")
+    return int(value)
 
-    arrays: dict[str, NDArray[np.float32]]
 
-    @classmethod
-    def allocate(cls, n: int, rows: int, n_contingents: int) -> _TrajectoryRecorder:
-        arrays = {name: np.empty((n, rows, n_contingents), dtype=np.float32) for name in TRAJECTORY_NAMES}
-        arrays["area"] = np.empty((n, rows), dtype=np.float32)
-        return cls(arrays)
-
-    def __call__(self, model: Model, row: int) -> None:
-        s = model.state
-        a = self.arrays
-        a["strength"][:, row] = s.strength
-        a["killed"][:, row] = s.killed
-        a["wounded"][:, row] = s.wounded
-        a["missing"][:, row] = s.missing
-        a["area"][:, row] = s.area
+def trajectory_bytes(scenario: Scenario) -> int:
+    """Bytes one replication's kept trajectories and end state take."""
+    rows = scenario.horizon_days + 1
+    c = len(scenario.contingent_ids)
+    return 4 * rows * (4 * c + 1) + 8 * 8 * c
 
 
 def simulate(
@@ -53,6 +49,10 @@ def simulate(
     replications: int = 1000,
     seed: int | np.random.SeedSequence | None = None,
     *,
+    workers: int | None = None,
+    executor: Any = None,
+    trajectories: bool | int | None = None,
+    progress: bool | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     extra_processes: Iterable[Process] = (),
 ) -> Ensemble:
@@ -67,9 +67,27 @@ def simulate(
     seed : int or numpy.random.SeedSequence, optional
         Seed of the run. ``None`` draws fresh entropy (recorded in the
         result, so the run can be repeated).
+    workers : int, optional
+        Local worker processes (a :class:`concurrent.futures.ProcessPoolExecutor`
+        made and shut down here). ``None`` or 1: run in this process.
+    executor : optional
+        Any object with ``submit(fn, *args)`` returning futures with
+        ``.result()``: a :mod:`concurrent.futures` executor of yours or a
+        ``dask.distributed.Client``. Overrides ``workers``. Your
+        ``extra_processes`` must then be picklable (module-level functions).
+    trajectories : bool or int, optional
+        Keep the daily trajectories of every replication (``True``), of
+        none (``False``) or of the first ``N``. ``None`` (default): all of
+        them if they take at most :data:`TRAJECTORY_BUDGET_BYTES`, else none.
+        Summaries cover every replication either way; quantiles are exact
+        when all are kept and within 0.2 % otherwise
+        (:mod:`kursk_sim.sketch`).
+    progress : bool, optional
+        Show a progress line on standard error. ``None``: when it is a terminal.
     chunk_size : int
-        Replications per batch; results depend on it only through which
-        random numbers each replication receives.
+        Replications per chunk. Results depend on it (it decides which
+        random numbers each replication receives), not on ``workers`` or
+        ``executor``.
     extra_processes : iterable of callables, optional
         Processes of your own, run after the model's own ones: each takes
         the :class:`~kursk_sim.model.Model` and returns a SimPy generator
@@ -78,55 +96,76 @@ def simulate(
     Returns
     -------
     Ensemble
-        Daily trajectories, final state and event days of every replication.
+        Daily quantiles, means and event distributions of every
+        replication; trajectories and end states of the kept ones.
 
     Raises
     ------
     TypeError
         If ``scenario`` is not a :class:`~kursk_sim.scenario.Scenario`.
     ValueError
-        If ``replications`` or ``chunk_size`` is not a positive integer.
+        If ``replications``, ``chunk_size``, ``workers`` or ``trajectories``
+        is out of range.
+    SimulationError
+        If chunks failed: names each with its seed (re-run it alone with
+        :func:`kursk_sim.chunks.run_chunk`); the other chunks' results are
+        in its ``partial``.
 
     Examples
     --------
     >>> import kursk_sim as ks
     >>> ens = ks.simulate(ks.load_scenario("kursk-2024"), replications=50, seed=7)
-    >>> ens.replications
-    50
+    >>> ens.replications, ens.kept
+    (50, 50)
     >>> bool((ens.trajectory("strength").values >= 0).all())
     True
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario: got {type(scenario).__name__}, expected a Scenario (see ks.load_scenario)")
-    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
-        raise ValueError(f"replications: got {replications!r}, expected a whole number >= 1")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size: got {chunk_size!r}, expected a whole number >= 1")
+    replications = _whole("replications", replications, 1)
+    if replications > MAX_COUNT:
+        raise ValueError(f"replications: got {replications}, expected at most {MAX_COUNT:,} in one run")
+    chunk_size = _whole("chunk_size", chunk_size, 1)
+    if workers is not None:
+        workers = _whole("workers", workers, 1)
+    keep = _kept(scenario, replications, trajectories)
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    extra = list(extra_processes)
-    rows = scenario.horizon_days + 1
-    n_c = len(scenario.contingent_ids)
-    recorder = _TrajectoryRecorder.allocate(replications, rows, n_c)
-    final: dict[str, NDArray[np.float64]] = {}
-    events: dict[str, NDArray[np.int64]] = {}
-    for index, lo in enumerate(range(0, replications, chunk_size)):
-        hi = min(lo + chunk_size, replications)
-        child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, index))
-        rng = np.random.Generator(np.random.PCG64(child))
-        params = draw_parameters(scenario, hi - lo, rng)
-        part = _TrajectoryRecorder({k: v[lo:hi] for k, v in recorder.arrays.items()})
-        model = Model(params, rng, [*default_processes(params), *extra], recorders=[part])
-        model.run()
-        s = model.state
-        for name in ("initial", "strength", "killed", "wounded", "missing", "arrived", "returned"):
-            final.setdefault(name, np.empty((replications, n_c)))[lo:hi] = getattr(s, name)
-        final.setdefault("recovering", np.empty((replications, n_c)))[lo:hi] = s.recovering.sum(axis=2)
-        for name, days in s.events.items():
-            events.setdefault(name, np.empty(replications, dtype=np.int64))[lo:hi] = days
-    return Ensemble(
-        scenario=scenario,
-        seed=root,
-        trajectories=recorder.arrays,
-        final=final,
-        events=events,
+    plan = ChunkPlan(
+        replications,
+        chunk_size,
+        root.entropy,
+        tuple(root.spawn_key),
+        keep=keep,
+        sketch=keep < replications,
     )
+    bar = Progress(replications, scenario.horizon_days, progress)
+    try:
+        merged = execute(scenario, plan, list(extra_processes), workers=workers, executor=executor, progress=bar)
+    finally:
+        bar.close()
+    ens = None
+    if merged.chunks:
+        ens = Ensemble(
+            scenario,
+            root,
+            replications=merged.replications,
+            chunk_size=chunk_size,
+            sums=merged.sums,
+            event_counts=merged.events,
+            sketch=merged.sketch,
+            kept={name: np.concatenate(parts) for name, parts in merged.kept.items()},
+        )
+    if merged.failures or ens is None:
+        raise SimulationError(sorted(merged.failures, key=lambda f: f.chunk), ens)
+    return ens
+
+
+def _kept(scenario: Scenario, replications: int, trajectories: bool | int | None) -> int:
+    if trajectories is None:
+        return replications if replications * trajectory_bytes(scenario) <= TRAJECTORY_BUDGET_BYTES else 0
+    if isinstance(trajectories, bool):
+        return replications if trajectories else 0
+    keep = _whole("trajectories", trajectories, 0)
+    if keep > replications:
+        raise ValueError(f"trajectories: got {keep}, expected at most the {replications} replications run")
+    return keep

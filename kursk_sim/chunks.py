@@ -1,0 +1,280 @@
+"""Chunks of replications: how a run is cut, seeded, run and reduced.
+
+A run of ``replications`` is cut into chunks of ``chunk_size`` (the last
+may be shorter). Chunk ``i`` covers replications
+``i * chunk_size .. min((i + 1) * chunk_size, replications)`` and draws every
+random number from a generator seeded with the ``i``-th child of the run's
+:class:`numpy.random.SeedSequence`. A chunk is therefore reproducible on its
+own (:func:`run_chunk`), wherever it runs.
+
+Each chunk is reduced as it finishes, inside the process that ran it, to a
+:class:`BlockResult`: per-chunk sums of every output (for means), a
+:class:`~kursk_sim.sketch.QuantileSketch` of every output and day, exact
+histograms of event days, and the daily trajectories of the replications
+the caller asked to keep. Merging adds integer counts and adds the sums
+chunk by chunk in chunk order, so a run's results do not depend on how its
+chunks were grouped or on which worker ran them.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .model import Model, Process, default_processes
+from .parameters import draw_parameters
+from .scenario import Scenario
+from .sketch import QuantileSketch
+
+__all__ = ["ChunkPlan", "ChunkFailure", "BlockResult", "SERIES", "run_block", "run_chunk", "series_names"]
+
+#: Outputs of each contingent recorded per day, in the order of the sketch's series (then ``area``).
+SERIES = ("strength", "killed", "wounded", "missing", "casualties")
+#: The exact end state kept per kept replication.
+FINAL_NAMES = ("initial", "strength", "killed", "wounded", "missing", "arrived", "returned", "recovering")
+
+
+def series_names(contingents: Sequence[str]) -> list[tuple[str, str]]:
+    """``(output, contingent)`` of each series of the sketch; ``("area", "-")`` last."""
+    return [(name, c) for name in SERIES for c in contingents] + [("area", "-")]
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """How a run is cut into chunks and how each chunk is seeded.
+
+    Parameters
+    ----------
+    replications : int
+    chunk_size : int
+    entropy, spawn_key
+        Of the run's root :class:`numpy.random.SeedSequence`.
+    keep : int
+        The first ``keep`` replications keep their daily trajectories.
+    sketch : bool
+        Whether chunks build quantile sketches (needed unless every
+        replication is kept).
+
+    Examples
+    --------
+    >>> plan = ChunkPlan(10_000, 4096, entropy=1)
+    >>> plan.n_chunks, plan.bounds(2)
+    (3, (8192, 10000))
+    >>> plan.seed(2).spawn_key
+    (2,)
+    """
+
+    replications: int
+    chunk_size: int
+    entropy: int | tuple[int, ...]
+    spawn_key: tuple[int, ...] = ()
+    keep: int = 0
+    sketch: bool = True
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks."""
+        return -(-self.replications // self.chunk_size)
+
+    def bounds(self, chunk: int) -> tuple[int, int]:
+        """First and one-past-last replication of ``chunk``."""
+        lo = chunk * self.chunk_size
+        return lo, min(lo + self.chunk_size, self.replications)
+
+    def seed(self, chunk: int) -> np.random.SeedSequence:
+        """The seed of ``chunk``: child ``chunk`` of the run's seed."""
+        return np.random.SeedSequence(self.entropy, spawn_key=(*self.spawn_key, chunk))
+
+    def describe_seed(self, chunk: int) -> str:
+        """The chunk's seed as Python that rebuilds it."""
+        return f"SeedSequence({self.entropy!r}, spawn_key={(*self.spawn_key, chunk)!r})"
+
+
+@dataclass
+class ChunkFailure:
+    """A chunk that raised (or whose worker died): where, with which seed, and why."""
+
+    chunk: int
+    replications: tuple[int, int]
+    seed: str
+    error: str
+    details: str = ""
+
+    def __str__(self) -> str:
+        lo, hi = self.replications
+        return f"chunk {self.chunk} (replications {lo}..{hi - 1}, seed {self.seed}): {self.error}"
+
+
+@dataclass
+class BlockResult:
+    """The reduced results of consecutive chunks ``first .. first + len(sums) - 1``.
+
+    Attributes
+    ----------
+    first : int
+        Index of the first chunk.
+    chunks : list of int
+        Chunks that finished (failed ones are in ``failures``).
+    sums : list of ndarray
+        Per finished chunk, the sum over its replications of every series,
+        ``(days + 1, series)`` float64, in chunk order.
+    sketch : tuple of (index, counts) or None
+        The merged quantile sketch of the finished chunks, sparse.
+    events : dict of str to ndarray
+        Per event, how many replications had it on each day; the last bin
+        counts those without it.
+    kept : dict of str to ndarray
+        Trajectories of the kept replications, ``(kept, days + 1, C)`` (area
+        ``(kept, days + 1)``) float32, plus ``final.<name>`` exact end
+        states and ``event.<name>`` day indices (-1: never).
+    failures : list of ChunkFailure
+    """
+
+    first: int
+    chunks: list[int] = field(default_factory=list)
+    sums: list[NDArray[np.float64]] = field(default_factory=list)
+    sketch: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+    events: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    kept: dict[str, list[NDArray[np.float64]]] = field(default_factory=dict)
+    failures: list[ChunkFailure] = field(default_factory=list)
+
+
+class _Reducer:
+    """A model recorder reducing a chunk's state at the end of each day."""
+
+    def __init__(self, n: int, rows: int, n_c: int, keep: int, sketch: QuantileSketch | None) -> None:
+        self.n_series = len(SERIES) * n_c + 1
+        self.n_c = n_c
+        self.sums = np.empty((rows, self.n_series))
+        self.sketch = sketch
+        self.values = np.empty((self.n_series, n)) if sketch is not None else None
+        self.keys = np.empty((self.n_series, n), dtype=np.int64) if sketch is not None else None
+        self.keep = keep
+        self.kept = {name: np.empty((keep, rows, n_c), dtype=np.float32) for name in SERIES[:4]}
+        self.kept["area"] = np.empty((keep, rows), dtype=np.float32)
+
+    def __call__(self, model: Model, row: int) -> None:
+        s = model.state
+        c = self.n_c
+        blocks = (s.strength, s.killed, s.wounded, s.missing)
+        for j, arr in enumerate(blocks):
+            self.sums[row, j * c : (j + 1) * c] = arr.sum(axis=0)
+        self.sums[row, 4 * c : 5 * c] = self.sums[row, c : 2 * c] + self.sums[row, 2 * c : 3 * c]
+        self.sums[row, 4 * c : 5 * c] += self.sums[row, 3 * c : 4 * c]
+        self.sums[row, -1] = s.area.sum()
+        if self.sketch is not None:
+            v = self.values
+            for j, arr in enumerate(blocks):
+                v[j * c : (j + 1) * c] = arr.T
+            np.add(v[c : 2 * c], v[2 * c : 3 * c], out=v[4 * c : 5 * c])
+            v[4 * c : 5 * c] += v[3 * c : 4 * c]
+            v[-1] = s.area
+            QuantileSketch.keys_into(self.keys, v)
+            self.sketch.add_keys(row * self.n_series, self.keys)
+        if self.keep:
+            k = self.keep
+            for name, arr in zip(SERIES[:4], blocks, strict=True):
+                self.kept[name][:, row] = arr[:k]
+            self.kept["area"][:, row] = s.area[:k]
+
+
+def run_chunk(
+    scenario: Scenario,
+    plan: ChunkPlan,
+    chunk: int,
+    extra_processes: Sequence[Process] = (),
+    *,
+    sketch: QuantileSketch | None = None,
+) -> tuple[Model, _Reducer]:
+    """Run one chunk alone: the model after its last day and its reduced record.
+
+    This is what a worker runs for each chunk, and what reproduces a chunk
+    named in an error.
+
+    Examples
+    --------
+    >>> import kursk_sim as ks
+    >>> sc = ks.load_scenario("kursk-2024")
+    >>> plan = ChunkPlan(10_000, 4096, entropy=1)
+    >>> model, record = run_chunk(sc, plan, 2)
+    >>> model.params.n, model.chunk
+    (1808, 2)
+    """
+    lo, hi = plan.bounds(chunk)
+    rng = np.random.Generator(np.random.PCG64(plan.seed(chunk)))
+    params = draw_parameters(scenario, hi - lo, rng)
+    keep = max(0, min(plan.keep, hi) - lo)
+    reducer = _Reducer(hi - lo, scenario.horizon_days + 1, len(scenario.contingent_ids), keep, sketch)
+    model = Model(params, rng, [*default_processes(params), *extra_processes], recorders=[reducer], chunk=chunk)
+    model.run()
+    return model, reducer
+
+
+def run_block(
+    scenario: Scenario,
+    plan: ChunkPlan,
+    first: int,
+    stop: int,
+    extra_processes: Sequence[Process] = (),
+    on_chunk: Callable[[int], None] | None = None,
+) -> BlockResult:
+    """Run chunks ``first .. stop - 1`` one after another and reduce them.
+
+    A chunk that raises is recorded in ``failures`` (with its seed and
+    traceback) and the block goes on with the next one. ``on_chunk(i)`` is
+    called after each chunk (progress reporting in the calling process).
+    """
+    rows = scenario.horizon_days + 1
+    sketch = QuantileSketch(rows * (len(SERIES) * len(scenario.contingent_ids) + 1)) if plan.sketch else None
+    out = BlockResult(first=first)
+    for chunk in range(first, stop):
+        try:
+            model, reducer = run_chunk(scenario, plan, chunk, extra_processes, sketch=sketch)
+        except Exception as exc:  # recorded, named and re-raised by the caller
+            out.failures.append(
+                ChunkFailure(
+                    chunk,
+                    plan.bounds(chunk),
+                    plan.describe_seed(chunk),
+                    f"{type(exc).__name__}: {exc}",
+                    traceback.format_exc(),
+                )
+            )
+            if sketch is not None:  # a chunk that failed half way must not leave counts behind
+                sketch = _rebuild_without(scenario, plan, out, extra_processes)
+        else:
+            out.chunks.append(chunk)
+            out.sums.append(reducer.sums)
+            s = model.state
+            for name, days in s.events.items():
+                hist = np.bincount(np.where(days >= 0, days, rows - 1), minlength=rows)
+                out.events[name] = out.events.get(name, 0) + hist
+            if reducer.keep:
+                k = reducer.keep
+                for name, arr in reducer.kept.items():
+                    out.kept.setdefault(name, []).append(arr)
+                for name in FINAL_NAMES:
+                    value = s.recovering.sum(axis=2) if name == "recovering" else getattr(s, name)
+                    out.kept.setdefault(f"final.{name}", []).append(value[:k].copy())
+                for name, days in s.events.items():
+                    out.kept.setdefault(f"event.{name}", []).append(days[:k].copy())
+        if on_chunk is not None:
+            on_chunk(chunk)
+    if sketch is not None:
+        out.sketch = sketch.to_sparse()
+    return out
+
+
+def _rebuild_without(
+    scenario: Scenario, plan: ChunkPlan, out: BlockResult, extra_processes: Sequence[Process]
+) -> QuantileSketch:
+    """The block's sketch rebuilt from its finished chunks only (rare: after a failure)."""
+    rows = scenario.horizon_days + 1
+    sketch = QuantileSketch(rows * (len(SERIES) * len(scenario.contingent_ids) + 1))
+    for chunk in out.chunks:
+        run_chunk(scenario, plan, chunk, extra_processes, sketch=sketch)
+    return sketch

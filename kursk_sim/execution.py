@@ -1,0 +1,305 @@
+"""Running a plan's chunks: in this process, on local processes, or on any executor.
+
+Nothing here schedules work itself. Chunks are grouped into blocks of
+consecutive chunks; blocks go to ``executor.submit`` (any object with the
+:mod:`concurrent.futures` interface, or a ``dask.distributed.Client``), at
+most a few per worker at a time so memory stays bounded, and their results
+are merged in chunk order as they come back, so the merged result is the
+same whichever executor ran them.
+
+A block that raises or whose worker dies loses only itself: its chunks are
+run again one by one (on a fresh pool when the pool was ours and broke), the
+chunks that fail again are reported with their seeds, and every other
+chunk's results are kept.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .chunks import BlockResult, ChunkFailure, ChunkPlan, run_block
+from .model import Process
+from .scenario import Scenario
+from .sketch import QuantileSketch
+
+__all__ = ["Merged", "Progress", "execute", "SimulationError"]
+
+#: Largest block of chunks sent to a worker at once.
+MAX_CHUNKS_PER_BLOCK = 16
+#: Blocks per worker aimed for (more: better balance; fewer: less traffic).
+BLOCKS_PER_WORKER = 4
+
+
+class SimulationError(RuntimeError):
+    """Some chunks of a run failed; the others were kept.
+
+    Attributes
+    ----------
+    failures : list of ChunkFailure
+        Each failed chunk, its replications, its seed and the error (with
+        the worker's traceback in ``details`` when there was one). Re-run a
+        chunk alone with :func:`kursk_sim.chunks.run_chunk`.
+    partial : Ensemble or None
+        The results of every chunk that finished.
+    """
+
+    def __init__(self, failures: list[ChunkFailure], partial: Any = None) -> None:
+        self.failures = failures
+        self.partial = partial
+        first = failures[0]
+        more = f" (and {len(failures) - 1} more chunks)" if len(failures) > 1 else ""
+        super().__init__(f"{first}{more}; the other chunks finished and are in .partial")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SimulationError, (self.failures, self.partial))
+
+
+class Progress:
+    """A one-line progress report on a terminal stream.
+
+    Parameters
+    ----------
+    total : int
+        Replications to run.
+    days : int
+        Days per replication (for the replication-days/s figure).
+    enabled : bool or None
+        ``None``: on when ``stream`` is a terminal.
+    """
+
+    def __init__(self, total: int, days: int, enabled: bool | None = None, stream: TextIO | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = bool(self.stream.isatty()) if enabled is None else enabled
+        self.total, self.days, self.done = total, days, 0
+        self.started = time.perf_counter()
+        self._shown = 0.0
+
+    def update(self, replications: int) -> None:
+        """Count ``replications`` more as finished."""
+        self.done += replications
+        now = time.perf_counter()
+        if self.enabled and (now - self._shown > 0.25 or self.done >= self.total):
+            self._shown = now
+            elapsed = max(now - self.started, 1e-9)
+            rate = self.done * self.days / elapsed
+            left = (self.total - self.done) * elapsed / max(self.done, 1)
+            self.stream.write(
+                f"\rkursk-sim: {self.done / self.total:4.0%} {self.done:,}/{self.total:,} replications, "
+                f"{rate:,.0f} replication-days/s, {left:,.0f} s left   "
+            )
+            self.stream.flush()
+
+    def close(self) -> None:
+        """End the line."""
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class Merged:
+    """The results of a plan's chunks, merged in chunk order."""
+
+    def __init__(self, scenario: Scenario, plan: ChunkPlan) -> None:
+        from .chunks import SERIES
+
+        self.plan = plan
+        self.rows = scenario.horizon_days + 1
+        n_series = len(SERIES) * len(scenario.contingent_ids) + 1
+        self.sums = np.zeros((self.rows, n_series))
+        self.sketch = QuantileSketch(self.rows * n_series) if plan.sketch else None
+        self.events: dict[str, NDArray[np.int64]] = {}
+        self.kept: dict[str, list[NDArray[Any]]] = {}
+        self.chunks: list[int] = []
+        self.failures: list[ChunkFailure] = []
+        self._pending: dict[int, tuple[int, NDArray[np.float64], dict[str, NDArray[Any]]]] = {}
+        self._next = 0
+        self._skipped: set[int] = set()
+
+    @property
+    def replications(self) -> int:
+        """Replications merged so far."""
+        return sum(hi - lo for lo, hi in map(self.plan.bounds, self.chunks))
+
+    def add(self, block: BlockResult) -> None:
+        """Merge a block: counts now, sums and kept trajectories in chunk order."""
+        if self.sketch is not None and block.sketch is not None:
+            self.sketch.add_sparse(*block.sketch)
+        for name, hist in block.events.items():
+            self.events[name] = self.events.get(name, 0) + hist
+        kept_offset = 0
+        for chunk, sums in zip(block.chunks, block.sums, strict=True):
+            lo, hi = self.plan.bounds(chunk)
+            k = max(0, min(self.plan.keep, hi) - lo)
+            mine = {name: arrs[kept_offset] for name, arrs in block.kept.items()} if k else {}
+            kept_offset += 1 if k else 0
+            self._pending[chunk] = (chunk, sums, mine)
+            self.chunks.append(chunk)
+        for failure in block.failures:
+            self.failures.append(failure)
+            self._skipped.add(failure.chunk)
+        self._drain()
+
+    def fail(self, failure: ChunkFailure) -> None:
+        """Record a chunk that did not finish."""
+        self.failures.append(failure)
+        self._skipped.add(failure.chunk)
+        self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            if self._next in self._skipped:
+                self._next += 1
+            elif self._next in self._pending:
+                _, sums, mine = self._pending.pop(self._next)
+                self.sums += sums
+                for name, arr in mine.items():
+                    self.kept.setdefault(name, []).append(arr)
+                self._next += 1
+            else:
+                return
+
+
+def _width(executor: Any) -> int:
+    """How many tasks the executor runs at once (best guess)."""
+    n = getattr(executor, "_max_workers", None)
+    if isinstance(n, int) and n > 0:
+        return n
+    ncores = getattr(executor, "ncores", None)  # dask.distributed.Client
+    if callable(ncores):
+        try:
+            return max(1, sum(ncores().values()))
+        except Exception:  # noqa: BLE001 - a guess only
+            pass
+    return os.cpu_count() or 1
+
+
+def _blocks(plan: ChunkPlan, width: int) -> list[tuple[int, int]]:
+    per = max(1, min(MAX_CHUNKS_PER_BLOCK, math.ceil(plan.n_chunks / (BLOCKS_PER_WORKER * width))))
+    return [(i, min(i + per, plan.n_chunks)) for i in range(0, plan.n_chunks, per)]
+
+
+def execute(
+    scenario: Scenario,
+    plan: ChunkPlan,
+    extra_processes: Sequence[Process] = (),
+    *,
+    workers: int | None = None,
+    executor: Any = None,
+    progress: Progress | None = None,
+) -> Merged:
+    """Run every chunk of ``plan`` and merge the results (failures recorded, not raised)."""
+    merged = Merged(scenario, plan)
+    extra = tuple(extra_processes)
+
+    def tick(reps: int) -> None:
+        if progress is not None:
+            progress.update(reps)
+
+    if executor is None and (workers is None or workers == 1):
+
+        def on_chunk(chunk: int) -> None:
+            lo, hi = plan.bounds(chunk)
+            tick(hi - lo)
+
+        merged.add(run_block(scenario, plan, 0, plan.n_chunks, extra, on_chunk))
+        return merged
+    if executor is not None:
+        _run_on(executor, scenario, plan, extra, merged, tick, retry=_retry_on(executor))
+        return merged
+    pool = _OwnPool(int(workers or 1))
+    try:
+        _run_on(pool, scenario, plan, extra, merged, tick, retry=pool.retry)
+    finally:
+        pool.shutdown()
+    return merged
+
+
+class _OwnPool:
+    """A process pool we own: replaced by a fresh one if a worker dies."""
+
+    def __init__(self, workers: int) -> None:
+        self._max_workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool:
+            self.renew()
+            return self.pool.submit(fn, *args)
+
+    def renew(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = ProcessPoolExecutor(max_workers=self._max_workers)
+
+    def retry(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run one task alone on a fresh pool (so a dying chunk cannot take others with it)."""
+        self.renew()
+        return self.pool.submit(fn, *args).result()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _retry_on(executor: Any) -> Callable[..., Any]:
+    def retry(fn: Callable[..., Any], *args: Any) -> Any:
+        return executor.submit(fn, *args).result()
+
+    return retry
+
+
+def _run_on(
+    executor: Any,
+    scenario: Scenario,
+    plan: ChunkPlan,
+    extra: tuple[Process, ...],
+    merged: Merged,
+    tick: Callable[[int], None],
+    retry: Callable[..., Any],
+) -> None:
+    width = _width(executor)
+    window = 2 * width
+    in_flight: deque[tuple[int, int, Any]] = deque()
+    lost: list[int] = []  # chunks of blocks that raised or whose worker died
+
+    def collect() -> None:
+        first, stop, future = in_flight.popleft()
+        try:
+            block = future.result()
+        except BaseException as exc:  # noqa: BLE001 - the worker died or the task could not run
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            lost.extend(range(first, stop))
+            return
+        merged.add(block)
+        tick(sum(hi - lo for lo, hi in map(plan.bounds, block.chunks)))
+
+    for first, stop in _blocks(plan, width):
+        in_flight.append((first, stop, executor.submit(run_block, scenario, plan, first, stop, extra)))
+        while len(in_flight) >= window:
+            collect()
+    while in_flight:
+        collect()
+    for chunk in lost:  # one by one, alone: the ones that fail again are reported
+        try:
+            block = retry(run_block, scenario, plan, chunk, chunk + 1, extra)
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            merged.fail(
+                ChunkFailure(chunk, plan.bounds(chunk), plan.describe_seed(chunk), f"{type(exc).__name__}: {exc}")
+            )
+            continue
+        merged.add(block)
+        tick(sum(hi - lo for lo, hi in map(plan.bounds, block.chunks)))
