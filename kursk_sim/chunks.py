@@ -151,7 +151,7 @@ class _Reducer:
         self.n_c = n_c
         self.sums = np.empty((rows, self.n_series))
         self.sketch = sketch
-        self.values = np.empty((self.n_series, n)) if sketch is not None else None
+        self.values = np.empty((self.n_series, n))
         self.keys = np.empty((self.n_series, n), dtype=np.int64) if sketch is not None else None
         self.keep = keep
         self.kept = {name: np.empty((keep, rows, n_c), dtype=np.float32) for name in SERIES[:4]}
@@ -160,19 +160,15 @@ class _Reducer:
     def __call__(self, model: Model, row: int) -> None:
         s = model.state
         c = self.n_c
+        v = self.values  # (series, n): each series contiguous, so the sums and the sketch read it fast
         blocks = (s.strength, s.killed, s.wounded, s.missing)
         for j, arr in enumerate(blocks):
-            self.sums[row, j * c : (j + 1) * c] = arr.sum(axis=0)
-        self.sums[row, 4 * c : 5 * c] = self.sums[row, c : 2 * c] + self.sums[row, 2 * c : 3 * c]
-        self.sums[row, 4 * c : 5 * c] += self.sums[row, 3 * c : 4 * c]
-        self.sums[row, -1] = s.area.sum()
+            v[j * c : (j + 1) * c] = arr.T
+        np.add(v[c : 2 * c], v[2 * c : 3 * c], out=v[4 * c : 5 * c])
+        v[4 * c : 5 * c] += v[3 * c : 4 * c]
+        v[-1] = s.area
+        v.sum(axis=1, out=self.sums[row])
         if self.sketch is not None:
-            v = self.values
-            for j, arr in enumerate(blocks):
-                v[j * c : (j + 1) * c] = arr.T
-            np.add(v[c : 2 * c], v[2 * c : 3 * c], out=v[4 * c : 5 * c])
-            v[4 * c : 5 * c] += v[3 * c : 4 * c]
-            v[-1] = s.area
             QuantileSketch.keys_into(self.keys, v)
             self.sketch.add_keys(row * self.n_series, self.keys)
         if self.keep:

@@ -229,7 +229,7 @@ class Model:
         if kind == "none":
             return n * p
         if kind == "binomial":
-            return self.rng.binomial(n.astype(np.int64), p).astype(float)
+            return self.binomial(n, p)
         mean = n * p
         r = self.params["noise.dispersion"]
         r = np.broadcast_to(r, (self.params.n,))[:, None] if np.ndim(r) else r
@@ -240,7 +240,32 @@ class Model:
         """How many of ``n`` fall in a class of probability ``p`` (binomial thinning)."""
         if not self.params.integer_counts:
             return n * p
-        return self.rng.binomial(n.astype(np.int64), p).astype(float)
+        return self.binomial(n, p)
+
+    def binomial(self, n: Array, p: Array) -> Array:
+        """Binomial draws, ``n`` whole and ``p`` broadcastable to it.
+
+        Draws whose variance ``n p (1 - p)`` is at least the scenario's
+        ``noise.normal_above`` are rounded normal variates with the same mean
+        and variance, kept within ``[0, n]``; the others (and all of them when
+        ``noise.approximation = "none"``) are exact.
+        """
+        threshold = self.params.normal_above
+        if threshold == np.inf:
+            return self.rng.binomial(n.astype(np.int64), p).astype(float)
+        mean = n * p
+        var = mean - mean * p
+        exact = var < threshold
+        exact &= var > 0.0  # zero variance: the mean is the draw
+        out = self.rng.standard_normal(mean.shape)
+        out *= np.sqrt(var, out=var)
+        out += mean
+        np.rint(out, out=out)
+        np.maximum(out, 0.0, out=out)
+        np.minimum(out, n, out=out)
+        if exact.any():
+            out[exact] = self.rng.binomial(n[exact].astype(np.int64), np.broadcast_to(p, n.shape)[exact])
+        return out
 
 
 # =============================================================================
@@ -266,11 +291,15 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     cap = _per_contingent_or(p, "replenishment.cap", np.inf)
     mob = p.mobilisation_contingent
     mob_event = s.events[f"{p.attacker_id}_mobilisation"]
+    keep = 1.0 - decline
+    rate = per_day * keep ** np.maximum(-start, 0.0)  # per_day * (1 - decline)**max(day - start, 0), day by day
     yield model.wait_for(Phase.SUPPLY)
     while True:
         day = model.day
+        if day > 0:
+            rate = np.where(day > start, rate * keep, rate)
         active = (day >= start) & (day < stop) & (s.engaged[:, None] | p.attacker[None, :])
-        s.quota_today = np.where(active, per_day * (1.0 - decline) ** np.maximum(day - start, 0.0), 0.0)
+        s.quota_today = np.where(active, rate, 0.0)
         room = np.maximum(cap - s.strength, 0.0)
         arrivals = np.minimum(_issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts), room)
         if mob >= 0:
@@ -351,23 +380,41 @@ def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
     p, s = model.params, model.state
     eff0 = p.per_contingent("effectiveness")
     exp0 = p.per_contingent("exposure")
+    # (modifier, full effect - 1) for each target it changes at all
+    effects = [
+        (
+            mod,
+            *(None if np.all(m == 1.0) else m - 1.0 for m in (mod.effectiveness, mod.exposure, mod.advance)),
+        )
+        for mod in p.modifiers
+    ]
     yield model.wait_for(Phase.CONDITIONS)
     while True:
         eff, exp, adv = eff0.copy(), exp0.copy(), np.ones(p.n)
-        for mod in p.modifiers:
+        for mod, d_eff, d_exp, d_adv in effects:
             g = mod.profile_at(model.day)
-            eff *= 1.0 + (mod.effectiveness - 1.0) * g[:, None]
-            exp *= 1.0 + (mod.exposure - 1.0) * g[:, None]
-            adv *= 1.0 + (mod.advance - 1.0) * g
+            if not g.any():
+                continue
+            if d_eff is not None:
+                eff *= 1.0 + d_eff * g[:, None]
+            if d_exp is not None:
+                exp *= 1.0 + d_exp * g[:, None]
+            if d_adv is not None:
+                adv *= 1.0 + d_adv * g
         s.effectiveness, s.exposure, s.advance = eff, exp, adv
         yield model.env.timeout(1.0)
 
 
 def side_fire(model: Model) -> tuple[Array, Array]:
     """Effectiveness-weighted strength ``F`` of attacker and defender, ``(n,)`` each."""
-    s, att = model.state, model.params.attacker
-    weighted = s.effectiveness * s.strength
-    return weighted[:, att].sum(axis=1), weighted[:, ~att].sum(axis=1)
+    s = model.state
+    fire = side_totals(model.params, s.effectiveness * s.strength)
+    return fire[:, 0], fire[:, 1]
+
+
+def side_totals(p: BatchParameters, values: Array) -> Array:
+    """Per-side totals of ``(n, C)`` values: ``(n, 2)``, attacker then defender (one matrix product)."""
+    return values @ p.side_matrix
 
 
 def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
@@ -390,14 +437,14 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     yield model.wait_for(Phase.COMBAT)
     while True:
         f_att, f_def = side_fire(model)
-        side_strength = np.stack([s.strength[:, att].sum(axis=1), s.strength[:, ~att].sum(axis=1)], axis=1)
+        side_strength = side_totals(p, s.strength)
         (pa, qa), (pd, qd) = p.law
         loss_att = expected_losses(k["defender"], f_def, side_strength[:, 0], pa, qa)
         loss_def = expected_losses(k["attacker"], f_att, side_strength[:, 1], pd, qd)
         engaged = s.engaged
         side_loss = np.where(att[None, :], loss_att[:, None], loss_def[:, None]) * engaged[:, None]
         weight = s.exposure * s.strength
-        side_weight = np.where(att[None, :], weight[:, att].sum(axis=1)[:, None], weight[:, ~att].sum(axis=1)[:, None])
+        side_weight = side_totals(p, weight) @ p.side_matrix.T  # each contingent's side total
         expected = np.divide(side_loss * weight, side_weight, out=np.zeros_like(weight), where=side_weight > 0)
         prob = np.divide(expected, s.strength, out=np.zeros_like(expected), where=s.strength > 0)
         np.minimum(prob, 1.0, out=prob)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,7 @@ class BatchParameters:
     modifiers: tuple[ModifierParameters, ...]
     rtd_stages: NDArray[np.int64]  # (C,)
     noise: str
+    normal_above: float  # binomial draws of at least this variance are normal; inf: all exact
     law: tuple[tuple[Any, Any], tuple[Any, Any]]  # (p, q) of the attacker's losses, of the defender's
     attacker_id: str
     defender_id: str
@@ -81,6 +83,11 @@ class BatchParameters:
 
     def __getitem__(self, path: str) -> Any:
         return self.values[path]
+
+    @cached_property
+    def side_matrix(self) -> Array:
+        """``(C, 2)`` one-hot matrix: contingent on the attacker's side, on the defender's."""
+        return np.stack([self.attacker, ~self.attacker], axis=1).astype(float)
 
     def per_contingent(self, suffix: str) -> Array:
         """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``."""
@@ -190,6 +197,7 @@ def draw_parameters(scenario: Scenario, n: int, rng: np.random.Generator) -> Bat
         modifiers=tuple(modifiers),
         rtd_stages=np.array([c.return_to_duty.stages for c in scenario.contingents.values()], dtype=np.int64),
         noise=scenario.noise.kind,
+        normal_above=scenario.noise.normal_above if scenario.noise.approximation == "normal" else np.inf,
         law=_law(scenario.law, values),
         attacker_id=scenario.attacker.id,
         defender_id=scenario.defender.id,

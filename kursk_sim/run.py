@@ -26,7 +26,7 @@ from .sketch import MAX_COUNT
 __all__ = ["simulate", "DEFAULT_CHUNK_SIZE", "TRAJECTORY_BUDGET_BYTES", "SimulationError"]
 
 #: Replications per chunk. Fixed so that results do not depend on how chunks are run.
-DEFAULT_CHUNK_SIZE = 4096
+DEFAULT_CHUNK_SIZE = 16384
 #: With ``trajectories=None``, every trajectory is kept if they take at most this many bytes.
 TRAJECTORY_BUDGET_BYTES = 256 * 2**20
 

@@ -202,6 +202,14 @@ class Noise:
     ``expected / strength``. ``negative_binomial``: overdispersed, variance
     ``mean + mean**2 / dispersion``. ``none``: losses equal their expectation
     (the mean-field difference equations, exactly).
+
+    Every binomial draw of the model (losses, their split, returns to duty)
+    whose variance ``n p (1 - p)`` is at least ``normal_above`` is drawn, when
+    ``approximation = "normal"``, as a normal variate with the same mean and
+    variance, rounded and kept within ``[0, n]``: one cheap draw instead of a
+    costly exact one where the two distributions agree closely (see
+    docs/performance.md for the comparison). ``approximation = "none"``
+    draws every count exactly.
     """
 
     kind: str = param(
@@ -212,6 +220,20 @@ class Noise:
         default="binomial",
     )
     dispersion: Value = param("1", "negative binomial size r (smaller: more scatter)", gt=0.0, default=20.0)
+    approximation: str = param(
+        "",
+        "normal | none: how binomial draws of large variance are made",
+        kind="choice",
+        choices=("normal", "none"),
+        default="normal",
+    )
+    normal_above: float = param(
+        "troops²",
+        "variance n·p·(1-p) from which a binomial draw is approximated by a rounded normal",
+        ge=1.0,
+        default=10.0,
+        uncertain=False,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
