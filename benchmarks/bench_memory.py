@@ -67,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         print(out)
         return proc.returncode
     seconds, rate, kept = out.splitlines()[0].split()
-    print(f"{'replications':>14} {'workers':>8} {'seconds':>9} {'replication-days/s':>19} {'peak RSS (all processes)':>25}")
-    print(f"{args.replications:>14,} {args.workers:>8} {float(seconds):>9.1f} {float(rate):>19,.0f} {peak / 2**20:>21,.0f} MiB")
+    print(
+        f"{'replications':>14} {'workers':>8} {'seconds':>9} {'replication-days/s':>19} {'peak RSS (all processes)':>25}"
+    )
+    print(
+        f"{args.replications:>14,} {args.workers:>8} {float(seconds):>9.1f} {float(rate):>19,.0f} {peak / 2**20:>21,.0f} MiB"
+    )
     print(f"trajectories kept: {kept}")
     print("\n".join(out.splitlines()[1:]))
     return 0

@@ -19,7 +19,7 @@ chunks were grouped or on which worker ran them.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,8 +122,10 @@ class BlockResult:
     sums : list of ndarray
         Per finished chunk, the sum over its replications of every series,
         ``(days + 1, series)`` float64, in chunk order.
-    sketch : tuple of (index, counts) or None
-        The merged quantile sketch of the finished chunks, sparse.
+    sketches : list of (index, counts)
+        Per finished chunk, its quantile-sketch counts, sparse (see
+        :meth:`~kursk_sim.sketch.QuantileSketch.to_sparse`); empty when the
+        plan keeps every replication.
     events : dict of str to ndarray
         Per event, how many replications had it on each day; the last bin
         counts those without it.
@@ -137,7 +139,7 @@ class BlockResult:
     first: int
     chunks: list[int] = field(default_factory=list)
     sums: list[NDArray[np.float64]] = field(default_factory=list)
-    sketch: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+    sketches: list[tuple[NDArray[np.unsignedinteger], NDArray[np.unsignedinteger]]] = field(default_factory=list)
     events: dict[str, NDArray[np.int64]] = field(default_factory=dict)
     kept: dict[str, list[NDArray[np.float64]]] = field(default_factory=dict)
     failures: list[ChunkFailure] = field(default_factory=list)
@@ -146,13 +148,14 @@ class BlockResult:
 class _Reducer:
     """A model recorder reducing a chunk's state at the end of each day."""
 
-    def __init__(self, n: int, rows: int, n_c: int, keep: int, sketch: QuantileSketch | None) -> None:
+    def __init__(self, n: int, rows: int, n_c: int, keep: int, sketch: bool) -> None:
         self.n_series = len(SERIES) * n_c + 1
         self.n_c = n_c
         self.sums = np.empty((rows, self.n_series))
-        self.sketch = sketch
         self.values = np.empty((self.n_series, n))
-        self.keys = np.empty((self.n_series, n), dtype=np.int64) if sketch is not None else None
+        self.keys = np.empty((self.n_series, n), dtype=np.int64) if sketch else None
+        self._index: list[NDArray[np.unsignedinteger]] = []
+        self._counts: list[NDArray[np.unsignedinteger]] = []
         self.keep = keep
         self.kept = {name: np.empty((keep, rows, n_c), dtype=np.float32) for name in SERIES[:4]}
         self.kept["area"] = np.empty((keep, rows), dtype=np.float32)
@@ -168,14 +171,23 @@ class _Reducer:
         v[4 * c : 5 * c] += v[3 * c : 4 * c]
         v[-1] = s.area
         v.sum(axis=1, out=self.sums[row])
-        if self.sketch is not None:
+        if self.keys is not None:
             QuantileSketch.keys_into(self.keys, v)
-            self.sketch.add_keys(row * self.n_series, self.keys)
+            index, counts = QuantileSketch.count_keys(row * self.n_series, self.keys)
+            self._index.append(index)
+            self._counts.append(counts)
         if self.keep:
             k = self.keep
             for name, arr in zip(SERIES[:4], blocks, strict=True):
                 self.kept[name][:, row] = arr[:k]
             self.kept["area"][:, row] = s.area[:k]
+
+    @property
+    def sketch(self) -> tuple[NDArray[np.unsignedinteger], NDArray[np.unsignedinteger]] | None:
+        """The chunk's quantile-sketch counts, sparse (``None`` when not sketched)."""
+        if self.keys is None:
+            return None
+        return np.concatenate(self._index), np.concatenate(self._counts)
 
 
 def run_chunk(
@@ -183,8 +195,6 @@ def run_chunk(
     plan: ChunkPlan,
     chunk: int,
     extra_processes: Sequence[Process] = (),
-    *,
-    sketch: QuantileSketch | None = None,
 ) -> tuple[Model, _Reducer]:
     """Run one chunk alone: the model after its last day and its reduced record.
 
@@ -204,7 +214,7 @@ def run_chunk(
     rng = np.random.Generator(np.random.PCG64(plan.seed(chunk)))
     params = draw_parameters(scenario, hi - lo, rng)
     keep = max(0, min(plan.keep, hi) - lo)
-    reducer = _Reducer(hi - lo, scenario.horizon_days + 1, len(scenario.contingent_ids), keep, sketch)
+    reducer = _Reducer(hi - lo, scenario.horizon_days + 1, len(scenario.contingent_ids), keep, plan.sketch)
     model = Model(params, rng, [*default_processes(params), *extra_processes], recorders=[reducer], chunk=chunk)
     model.run()
     return model, reducer
@@ -216,20 +226,18 @@ def run_block(
     first: int,
     stop: int,
     extra_processes: Sequence[Process] = (),
-    on_chunk: Callable[[int], None] | None = None,
 ) -> BlockResult:
     """Run chunks ``first .. stop - 1`` one after another and reduce them.
 
     A chunk that raises is recorded in ``failures`` (with its seed and
-    traceback) and the block goes on with the next one. ``on_chunk(i)`` is
-    called after each chunk (progress reporting in the calling process).
+    traceback) and the block goes on with the next one.
     """
     rows = scenario.horizon_days + 1
-    sketch = QuantileSketch(rows * (len(SERIES) * len(scenario.contingent_ids) + 1)) if plan.sketch else None
     out = BlockResult(first=first)
     for chunk in range(first, stop):
         try:
-            model, reducer = run_chunk(scenario, plan, chunk, extra_processes, sketch=sketch)
+            model, reducer = run_chunk(scenario, plan, chunk, extra_processes)
+            sketch = reducer.sketch
         except Exception as exc:  # recorded, named and re-raised by the caller
             out.failures.append(
                 ChunkFailure(
@@ -240,11 +248,11 @@ def run_block(
                     traceback.format_exc(),
                 )
             )
-            if sketch is not None:  # a chunk that failed half way must not leave counts behind
-                sketch = _rebuild_without(scenario, plan, out, extra_processes)
         else:
             out.chunks.append(chunk)
             out.sums.append(reducer.sums)
+            if sketch is not None:
+                out.sketches.append(sketch)
             s = model.state
             for name, days in s.events.items():
                 hist = np.bincount(np.where(days >= 0, days, rows - 1), minlength=rows)
@@ -258,19 +266,4 @@ def run_block(
                     out.kept.setdefault(f"final.{name}", []).append(value[:k].copy())
                 for name, days in s.events.items():
                     out.kept.setdefault(f"event.{name}", []).append(days[:k].copy())
-        if on_chunk is not None:
-            on_chunk(chunk)
-    if sketch is not None:
-        out.sketch = sketch.to_sparse()
     return out
-
-
-def _rebuild_without(
-    scenario: Scenario, plan: ChunkPlan, out: BlockResult, extra_processes: Sequence[Process]
-) -> QuantileSketch:
-    """The block's sketch rebuilt from its finished chunks only (rare: after a failure)."""
-    rows = scenario.horizon_days + 1
-    sketch = QuantileSketch(rows * (len(SERIES) * len(scenario.contingent_ids) + 1))
-    for chunk in out.chunks:
-        run_chunk(scenario, plan, chunk, extra_processes, sketch=sketch)
-    return sketch

@@ -37,6 +37,10 @@ __all__ = ["Merged", "Progress", "execute", "SimulationError"]
 
 #: Largest block of chunks sent to a worker at once.
 MAX_CHUNKS_PER_BLOCK = 16
+#: Largest number of replications in a block: a worker holds a block's
+#: reduced chunks (about 7 MB per 16,384 replications of the default
+#: scenario) until the block is sent back.
+MAX_REPLICATIONS_PER_BLOCK = 32_768
 #: Blocks per worker aimed for (more: better balance; fewer: less traffic).
 BLOCKS_PER_WORKER = 4
 
@@ -133,8 +137,9 @@ class Merged:
 
     def add(self, block: BlockResult) -> None:
         """Merge a block: counts now, sums and kept trajectories in chunk order."""
-        if self.sketch is not None and block.sketch is not None:
-            self.sketch.add_sparse(*block.sketch)
+        if self.sketch is not None:
+            for index, counts in block.sketches:
+                self.sketch.add_sparse(index, counts)
         for name, hist in block.events.items():
             self.events[name] = self.events.get(name, 0) + hist
         kept_offset = 0
@@ -185,7 +190,12 @@ def _width(executor: Any) -> int:
 
 
 def _blocks(plan: ChunkPlan, width: int) -> list[tuple[int, int]]:
-    per = max(1, min(MAX_CHUNKS_PER_BLOCK, math.ceil(plan.n_chunks / (BLOCKS_PER_WORKER * width))))
+    per = min(
+        MAX_CHUNKS_PER_BLOCK,
+        MAX_REPLICATIONS_PER_BLOCK // plan.chunk_size,
+        math.ceil(plan.n_chunks / (BLOCKS_PER_WORKER * width)),
+    )
+    per = max(1, per)
     return [(i, min(i + per, plan.n_chunks)) for i in range(0, plan.n_chunks, per)]
 
 
@@ -207,12 +217,10 @@ def execute(
             progress.update(reps)
 
     if executor is None and (workers is None or workers == 1):
-
-        def on_chunk(chunk: int) -> None:
+        for chunk in range(plan.n_chunks):  # merged as each finishes: memory does not grow with the run
+            merged.add(run_block(scenario, plan, chunk, chunk + 1, extra))
             lo, hi = plan.bounds(chunk)
             tick(hi - lo)
-
-        merged.add(run_block(scenario, plan, 0, plan.n_chunks, extra, on_chunk))
         return merged
     if executor is not None:
         _run_on(executor, scenario, plan, extra, merged, tick, retry=_retry_on(executor))

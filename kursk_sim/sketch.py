@@ -50,6 +50,8 @@ N_BINS = 1 + (MAX_EXPONENT - MIN_EXPONENT) * 2**MANTISSA_BITS
 #: Counts are uint32: a sketch holds fewer than 2**32 replications.
 COUNT_DTYPE = np.uint32
 MAX_COUNT = 2**32 - 1
+#: Rows read at once by :meth:`QuantileSketch.quantile` (bounds its temporaries to a few MB).
+ROWS_AT_ONCE = 64
 
 
 def _bin_lower_edges() -> NDArray[np.float64]:
@@ -93,10 +95,21 @@ class QuantileSketch:
         """Write the raw bin keys of float64 ``values`` into ``out`` (same shape); see :meth:`add_keys`."""
         np.right_shift(values.view(np.int64), _SHIFT, out=out)
 
-    def add_keys(self, first_row: int, keys: NDArray[np.int64]) -> None:
-        """Count raw keys of shape ``(k, replications)`` (from :meth:`keys_into`) into rows ``first_row ..``.
+    @staticmethod
+    def count_keys(
+        first_row: int, keys: NDArray[np.int64]
+    ) -> tuple[NDArray[np.unsignedinteger], NDArray[np.unsignedinteger]]:
+        """Count raw keys of shape ``(k, replications)`` (from :meth:`keys_into`) for rows ``first_row ..``.
 
-        ``keys`` is overwritten.
+        Returns the counts sparse, as :meth:`to_sparse` does: flat bin
+        indices (row-major over ``(rows, N_BINS)``, each at most once) and
+        their counts. Needs no dense sketch, so a worker can reduce a chunk
+        without holding one. ``keys`` is overwritten.
+
+        The indices are uint32 while they fit (uint64 beyond) and the counts
+        uint16 when there are fewer than 2**16 replications (uint32 else):
+        six bytes per non-empty bin instead of sixteen, which is what a
+        worker holds and sends.
         """
         k = keys.shape[0]
         offsets = (np.arange(k, dtype=np.int64) * N_BINS - (_BASE - 1))[:, None]
@@ -107,8 +120,18 @@ class QuantileSketch:
         keys += offsets
         np.maximum(keys, offsets + (_BASE - 1), out=keys)
         counts = np.bincount(keys.ravel(), minlength=k * N_BINS)
-        block = self.counts[first_row : first_row + k]
-        np.add(block, counts.reshape(k, N_BINS), out=block, casting="unsafe")
+        index = np.flatnonzero(counts)
+        index_dtype = np.uint32 if (first_row + k) * N_BINS < 2**32 else np.uint64
+        count_dtype = np.uint16 if keys.shape[1] < 2**16 else np.uint32
+        index += first_row * N_BINS
+        return index.astype(index_dtype), counts[index - first_row * N_BINS].astype(count_dtype)
+
+    def add_keys(self, first_row: int, keys: NDArray[np.int64]) -> None:
+        """Count raw keys of shape ``(k, replications)`` (from :meth:`keys_into`) into rows ``first_row ..``.
+
+        ``keys`` is overwritten.
+        """
+        self.add_sparse(*self.count_keys(first_row, keys))
 
     def add(self, first_row: int, values: ArrayLike) -> None:
         """Count ``values`` of shape ``(replications, k)`` into rows ``first_row .. first_row + k``."""
@@ -129,10 +152,10 @@ class QuantileSketch:
         index = np.flatnonzero(flat)
         return index, flat[index]
 
-    def add_sparse(self, index: NDArray[np.int64], counts: NDArray[np.int64]) -> None:
-        """Add counts given as :meth:`to_sparse` returns them."""
+    def add_sparse(self, index: NDArray[np.integer], counts: NDArray[np.integer]) -> None:
+        """Add counts given as :meth:`to_sparse` returns them (each index at most once)."""
         flat = self.counts.reshape(-1)
-        flat[index] += np.asarray(counts).astype(COUNT_DTYPE)
+        flat[index] += np.asarray(counts, dtype=COUNT_DTYPE)
 
     @property
     def n(self) -> NDArray[np.int64]:
@@ -144,8 +167,13 @@ class QuantileSketch:
 
         Within :data:`RELATIVE_ERROR` of the exact quantiles of the values counted.
         """
-        counts = self.counts if rows is None else self.counts[np.asarray(rows)]
-        return histogram_quantiles(counts, BIN_VALUES, q)
+        rows = np.arange(self.rows) if rows is None else np.asarray(rows).ravel()
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+        out = np.empty((qs.size, rows.size))
+        for lo in range(0, rows.size, ROWS_AT_ONCE):  # bounded temporaries, whatever the number of rows
+            part = rows[lo : lo + ROWS_AT_ONCE]
+            out[:, lo : lo + part.size] = histogram_quantiles(self.counts[part], BIN_VALUES, qs)
+        return out
 
 
 def histogram_quantiles(counts: NDArray[np.integer], values: NDArray[np.floating], q: ArrayLike) -> NDArray[np.float64]:
