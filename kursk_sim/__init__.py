@@ -13,7 +13,9 @@ load_scenario, builtin_scenarios
 Scenario
     Parameters; ``replace``, ``describe``, ``save``.
 simulate
-    Run ``n`` replications with a seed; returns an :class:`Ensemble`.
+    Run ``n`` replications with a seed, in this process, on local worker
+    processes (``workers=``) or on any executor such as a Dask client
+    (``executor=``), with the same result; returns an :class:`Ensemble`.
 Ensemble
     ``summary``, ``projection``, ``quantiles``, ``probability``,
     ``trajectory``, ``event_date``, ``export``.
@@ -21,9 +23,13 @@ Uniform, Normal, LogNormal, Triangular
     Distributions for uncertain parameters.
 ScenarioError
     Raised for bad input; names the parameter, value and expectation.
-plot, laws, model
+SimulationError
+    Raised when chunks of a run failed; names each chunk and its seed and
+    carries the other chunks' results.
+plot, laws, model, chunks
     Figures; attrition laws and their ODE / closed forms; the SimPy
-    processes, for users who add processes of their own.
+    processes, for users who add processes of their own; how a run is cut
+    into seeded chunks (``run_chunk`` re-runs one alone).
 
 Examples
 --------
@@ -34,10 +40,11 @@ Examples
 True
 """
 
-from . import laws, model, plot
+from . import chunks, laws, model, plot
 from .distributions import LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .results import Ensemble, LabelledArray, Table
+from .execution import SimulationError
 from .run import simulate
 from .scenario import Scenario, builtin_scenarios, load_scenario
 
@@ -48,10 +55,12 @@ __all__ = [
     "Normal",
     "Scenario",
     "ScenarioError",
+    "SimulationError",
     "Table",
     "Triangular",
     "Uniform",
     "builtin_scenarios",
+    "chunks",
     "laws",
     "load_scenario",
     "model",

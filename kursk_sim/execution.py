@@ -56,17 +56,22 @@ class SimulationError(RuntimeError):
         chunk alone with :func:`kursk_sim.chunks.run_chunk`.
     partial : Ensemble or None
         The results of every chunk that finished.
+    plan : ChunkPlan or None
+        How the run was cut and seeded: ``run_chunk(scenario, err.plan,
+        err.failures[0].chunk, extra_processes)`` re-runs the first failed
+        chunk alone, in this process, and raises its error again.
     """
 
-    def __init__(self, failures: list[ChunkFailure], partial: Any = None) -> None:
+    def __init__(self, failures: list[ChunkFailure], partial: Any = None, plan: ChunkPlan | None = None) -> None:
         self.failures = failures
         self.partial = partial
+        self.plan = plan
         first = failures[0]
         more = f" (and {len(failures) - 1} more chunks)" if len(failures) > 1 else ""
         super().__init__(f"{first}{more}; the other chunks finished and are in .partial")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (SimulationError, (self.failures, self.partial))
+        return (SimulationError, (self.failures, self.partial, self.plan))
 
 
 class Progress:

@@ -108,6 +108,7 @@ def simulate(
         is out of range.
     SimulationError
         If chunks failed: names each with its seed (re-run it alone with
+        ``run_chunk(scenario, err.plan, chunk, extra_processes)``, see
         :func:`kursk_sim.chunks.run_chunk`); the other chunks' results are
         in its ``partial``.
 
@@ -156,7 +157,7 @@ def simulate(
             kept={name: np.concatenate(parts) for name, parts in merged.kept.items()},
         )
     if merged.failures or ens is None:
-        raise SimulationError(sorted(merged.failures, key=lambda f: f.chunk), ens)
+        raise SimulationError(sorted(merged.failures, key=lambda f: f.chunk), ens, plan)
     return ens
 
 

@@ -1,0 +1,97 @@
+"""The normal approximation to large-variance binomial draws agrees with exact sampling.
+
+``noise.normal_above`` (default 10) is the variance ``n p (1 - p)`` from
+which a binomial draw is replaced by a rounded normal variate with the same
+mean and variance, kept within ``[0, n]``. Single draws are checked against
+the binomial distribution at the threshold, where the approximation is
+worst; the model's outputs are checked against runs with every draw exact.
+Seeds are fixed, so each check either always passes or always fails.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import kursk_sim as ks
+from kursk_sim.model import Model
+
+DRAWS = 400_000
+
+
+def draws(n: int, p: float, threshold: float, seed: int) -> np.ndarray:
+    fake = SimpleNamespace(params=SimpleNamespace(normal_above=threshold), rng=np.random.default_rng(seed))
+    return Model.binomial(fake, np.full(DRAWS, float(n)), p)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("n", "p"), [(100, 0.12), (112, 0.9), (20_000, 0.0006), (5_000, 0.5)])
+def test_single_draws_at_and_above_the_threshold(n: int, p: float) -> None:
+    var = n * p * (1 - p)
+    assert var >= 10.0  # approximated
+    x = draws(n, p, 10.0, seed=1)
+    assert (x == np.rint(x)).all() and x.min() >= 0 and x.max() <= n
+    # same mean (4 standard errors) and variance (rounding adds 1/12; 3 % covers sampling at 400k draws)
+    assert abs(x.mean() - n * p) <= 4 * np.sqrt(var / DRAWS)
+    assert x.var() == pytest.approx(var + 1 / 12, rel=0.03)
+    # Kolmogorov distance to the exact CDF: at variance 10 the normal approximation's own error is about
+    # skewness / (6 sqrt(2 pi)) < 0.02; sampling adds about 0.002
+    support = np.arange(n + 1)
+    empirical = np.searchsorted(np.sort(x), support, side="right") / DRAWS
+    assert np.abs(empirical - stats.binom.cdf(support, n, p)).max() < 0.025
+
+
+def test_draws_below_the_threshold_are_exact() -> None:
+    n, p = 40, 0.3  # variance 8.4 < 10
+    x = draws(n, p, 10.0, seed=2)
+    observed = np.bincount(x.astype(int), minlength=n + 1)
+    expected = stats.binom.pmf(np.arange(n + 1), n, p) * DRAWS
+    keep = expected > 5  # pool the sparse tails
+    observed = np.append(observed[keep], observed[~keep].sum())
+    expected = np.append(expected[keep], expected[~keep].sum())
+    assert stats.chisquare(observed, expected * observed.sum() / expected.sum()).pvalue > 0.001
+
+
+def test_degenerate_draws() -> None:
+    fake = SimpleNamespace(params=SimpleNamespace(normal_above=10.0), rng=np.random.default_rng(3))
+    n = np.array([0.0, 50.0, 50.0, 1e6])
+    p = np.array([0.5, 0.0, 1.0, 1e-12])
+    np.testing.assert_array_equal(Model.binomial(fake, n, p)[:3], [0.0, 0.0, 50.0])
+
+
+@pytest.fixture(scope="module")
+def both(kursk: ks.Scenario) -> tuple[ks.Ensemble, ks.Ensemble]:
+    exact = kursk.replace({"noise.approximation": "none"})
+    return (
+        ks.simulate(kursk, 4000, seed=21, trajectories=True),
+        ks.simulate(exact, 4000, seed=22, trajectories=True),
+    )
+
+
+@pytest.mark.parametrize("output", ["strength", "casualties", "killed", "missing"])
+def test_model_outputs_agree_with_exact_sampling(both: tuple[ks.Ensemble, ks.Ensemble], output: str) -> None:
+    approx, exact = both
+    a, e = approx.trajectory(output).values, exact.trajectory(output).values
+    for day in (10, 60, 120, a.shape[1] - 1):
+        for c in range(a.shape[2]):
+            if np.ptp(e[:, day, c]) == 0:
+                continue
+            assert stats.ks_2samp(a[:, day, c], e[:, day, c]).pvalue > 0.001, (output, day, c)
+            assert np.median(a[:, day, c]) == pytest.approx(np.median(e[:, day, c]), rel=0.02, abs=5)
+
+
+def test_area_and_events_agree_with_exact_sampling(both: tuple[ks.Ensemble, ks.Ensemble]) -> None:
+    approx, exact = both
+    for day in (30, 90, 150):
+        assert (
+            stats.ks_2samp(
+                approx.trajectory("area").values[:, day], exact.trajectory("area").values[:, day], method="asymp"
+            ).pvalue
+            > 0.001
+        )
+    for event in exact.event_names:
+        pa, pe = approx.probability(event), exact.probability(event)
+        se = np.sqrt(pe * (1 - pe) * 2 / 4000) + 1e-9
+        assert abs(pa - pe) <= 4 * se, event
