@@ -43,8 +43,8 @@ True
 from . import chunks, laws, model, plot
 from .distributions import LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
-from .results import Ensemble, LabelledArray, Table
 from .execution import SimulationError
+from .results import Ensemble, LabelledArray, Table
 from .run import simulate
 from .scenario import Scenario, builtin_scenarios, load_scenario
 

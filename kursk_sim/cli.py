@@ -2,7 +2,8 @@
 
 ::
 
-    kursk-sim run [SCENARIO] [--replications N] [--seed S] [--out DIR] [--set PATH=VALUE ...]
+    kursk-sim run [SCENARIO] [--replications N] [--seed S] [--workers K] [--trajectories N]
+                  [--progress | --no-progress] [--out DIR] [--set PATH=VALUE ...]
     kursk-sim show [SCENARIO]
     kursk-sim list
 
@@ -29,14 +30,22 @@ DEFAULT_SCENARIO = "kursk-2024"
 DEFAULT_REPLICATIONS = 10_000
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, low: int) -> int:
     try:
         value = int(text.replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text!r}, expected a whole number >= 1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"got {text!r}, expected a whole number >= 1")
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected a whole number >= {low}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected a whole number >= {low}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _natural_int(text: str) -> int:
+    return _whole(text, 0)
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -61,6 +70,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or TOML file")
     run.add_argument("-n", "--replications", type=_positive_int, default=DEFAULT_REPLICATIONS)
     run.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
+    run.add_argument(
+        "-w",
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local worker processes (default: run in this process); results do not depend on it",
+    )
+    run.add_argument(
+        "--trajectories",
+        type=_natural_int,
+        default=None,
+        metavar="N",
+        help="keep the daily trajectories of the first N replications "
+        "(default: all of them when they fit in 256 MiB, else none; summaries cover every replication)",
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress line on standard error (default: when it is a terminal)",
+    )
     run.add_argument("--out", type=Path, default=Path("kursk-sim-output"), help="output folder")
     run.add_argument(
         "--set",
@@ -85,7 +115,14 @@ def _run(args: argparse.Namespace) -> None:
     if args.settings:
         scenario = scenario.replace(dict(args.settings))
     t0 = time.perf_counter()
-    ensemble = simulate(scenario, args.replications, seed=args.seed)
+    ensemble = simulate(
+        scenario,
+        args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        trajectories=args.trajectories,
+        progress=args.progress,
+    )
     elapsed = time.perf_counter() - t0
     print(ensemble.projection())
     print()
@@ -93,7 +130,8 @@ def _run(args: argparse.Namespace) -> None:
     rep_days = args.replications * scenario.horizon_days
     print(
         f"\n{args.replications:,} replications x {scenario.horizon_days} days in {elapsed:.1f} s "
-        f"({rep_days / elapsed:,.0f} replication-days/s), seed {args.seed}"
+        f"({rep_days / elapsed:,.0f} replication-days/s), seed {args.seed}, "
+        f"{args.workers or 1} process{'es' if (args.workers or 1) > 1 else ''}"
     )
     paths = ensemble.export(args.out)
     if not args.no_figure:

@@ -106,7 +106,7 @@ def _label(ensemble: Ensemble, cid: str) -> str:
 
 
 def event_dates(ensemble: Ensemble, events: Sequence[str] | None = None, *, ax: Any = None) -> Any:
-    """Cumulative probability of each event by date.
+    """Cumulative probability of each event by date (over all replications, kept or not).
 
     Parameters
     ----------
@@ -123,8 +123,7 @@ def event_dates(ensemble: Ensemble, events: Sequence[str] | None = None, *, ax: 
     chosen = list(events) if events is not None else list(ensemble.event_names)
     dates = ensemble.dates.astype(object)
     for i, event in enumerate(chosen):
-        days = ensemble.event_day(event)
-        counts = np.bincount(days[~np.isnan(days)].astype(int), minlength=len(dates))[: len(dates)]
+        counts = ensemble.event_counts(event).values
         ax.step(dates, np.cumsum(counts) / ensemble.replications, where="post", color=f"C{i}", label=event)
     ax.set_ylabel("probability by date")
     ax.set_ylim(0, 1)

@@ -49,6 +49,32 @@ def test_run_a_file_written_by_the_library(tmp_path: Path, kursk, capsys: pytest
     assert written.count('per_day = { value = 900.0, note = "set with Scenario.replace" }') == 1
 
 
+def test_run_on_workers_gives_the_same_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def run(*extra: str) -> Path:
+        out = tmp_path / "-".join(extra or ("one",))
+        args = ["run", "-n", "2500", "--seed", "4", "--trajectories", "0", "--no-progress", "--no-figure"]
+        assert main([*args, "--out", str(out), *extra]) == 0
+        return out
+
+    one, two = run(), run("--workers", "2")
+    assert "2 processes" in capsys.readouterr().out
+    for name in ("summary.csv", "projection.csv", "quantiles.csv", "event_days.csv"):
+        assert (one / name).read_text() == (two / name).read_text(), name
+    assert not (two / "events.csv").exists()  # no trajectories kept: no per-replication events
+
+
+def test_run_trajectories_beyond_replications_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "-n", "10", "--trajectories", "11", "--out", str(tmp_path)]) == 2
+    assert "trajectories: got 11, expected at most the 10" in capsys.readouterr().err
+
+
+def test_run_workers_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--workers", "0"])
+    assert info.value.code == 2
+    assert "--workers: got '0', expected a whole number >= 1" in capsys.readouterr().err
+
+
 def test_show_lists_every_parameter_with_unit_and_source(capsys: pytest.CaptureFixture[str], kursk) -> None:
     assert main(["show", "kursk-2024"]) == 0
     text = capsys.readouterr().out

@@ -139,6 +139,10 @@ def test_large_runs_keep_no_trajectories_by_default(kursk: ks.Scenario, monkeypa
     assert np.isfinite(big.quantiles("strength").values).all()
     with pytest.raises(ValueError, match="trajectories=N"):
         big.trajectory("strength")
+    # the report figure needs no trajectories: its event curves count every replication
+    ax = ks.plot.projection_figure(big).axes[2]
+    for line, event in zip(ax.get_lines(), big.event_names, strict=True):
+        assert line.get_ydata()[-1] == pytest.approx(big.probability(event))
 
 
 @pytest.mark.parametrize(
