@@ -48,13 +48,10 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=10_000_000)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
+def peak_memory(replications: int, workers: int) -> tuple[float, float, int, str]:
+    """Run in a child process: ``(seconds, replication-days/s, peak bytes of all processes, its output)``."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(args.replications), str(args.workers)],
+        [sys.executable, "-c", CHILD, str(replications), str(workers)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -64,16 +61,22 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.2)
     out = proc.stdout.read() if proc.stdout else ""
     if proc.returncode:
-        print(out)
-        return proc.returncode
-    seconds, rate, kept = out.splitlines()[0].split()
+        raise RuntimeError(f"the benchmark's child process failed ({proc.returncode}):\n{out}")
+    seconds, rate, _ = out.splitlines()[0].split()
+    return float(seconds), float(rate), peak, out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=10_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    seconds, rate, peak, out = peak_memory(args.replications, args.workers)
     print(
         f"{'replications':>14} {'workers':>8} {'seconds':>9} {'replication-days/s':>19} {'peak RSS (all processes)':>25}"
     )
-    print(
-        f"{args.replications:>14,} {args.workers:>8} {float(seconds):>9.1f} {float(rate):>19,.0f} {peak / 2**20:>21,.0f} MiB"
-    )
-    print(f"trajectories kept: {kept}")
+    print(f"{args.replications:>14,} {args.workers:>8} {seconds:>9.1f} {rate:>19,.0f} {peak / 2**20:>21,.0f} MiB")
+    print(f"trajectories kept: {out.splitlines()[0].split()[2]}")
     print("\n".join(out.splitlines()[1:]))
     return 0
 

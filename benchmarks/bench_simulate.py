@@ -1,12 +1,26 @@
-"""Benchmark: replication-days per second of the default scenario.
+"""Benchmark: the performance figures of the default scenario, as a table.
 
-Prints a table (not a test; nothing here asserts a time). Run::
+Prints the figures of the performance issue next to their targets, and the
+machine they came from (not a test; nothing here asserts a time). Run::
 
-    python benchmarks/bench_simulate.py [--replications 10000] [--repeat 3]
+    python benchmarks/bench_simulate.py                 # about 35 minutes, most of it the 10**7 run
+    python benchmarks/bench_simulate.py --memory-replications 0   # skip the 10**7 run
 
-Figures: the batch run as ``kursk-sim run`` does it, the same model run one
-replication at a time (the speed-up is what the batch state buys), and the
-machine they came from.
+Figures:
+
+* replication-days per second of summaries-only runs (what a large run
+  does) in this process and on 2 local worker processes;
+* the same model run one replication at a time (the speed-up is what the
+  batch state buys);
+* time in the step outside random draws relative to the draws, for one
+  chunk as a worker runs it (recording and sketching included): the draws
+  are the time inside the NumPy ``Generator``'s methods, the rest is
+  everything else (array arithmetic, SimPy, recording); the draws alone set
+  the floor (the fastest the step could be with nothing else);
+* peak resident memory of all processes of a 10**7-replication run with
+  2 workers (``bench_memory.py``);
+* variants: every binomial draw exact (no normal approximation), mean-field
+  (no draws), negative-binomial noise.
 """
 
 from __future__ import annotations
@@ -15,11 +29,19 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import kursk_sim as ks
+from kursk_sim.chunks import _Reducer
+from kursk_sim.model import Model, default_processes
+from kursk_sim.parameters import draw_parameters
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_memory import peak_memory  # noqa: E402
 
 
 def _time(fn, repeat: int) -> float:
@@ -42,35 +64,96 @@ def _cpu() -> str:
     return platform.processor() or "unknown cpu"
 
 
+class TimedGenerator:
+    """A NumPy Generator that adds the time spent in its methods to ``seconds``."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self.seconds = 0.0
+        self.calls = 0
+
+    def __getattr__(self, name: str):
+        method = getattr(self._rng, name)
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+                self.calls += 1
+
+        return timed
+
+
+def draw_share(sc: ks.Scenario, replications: int) -> tuple[float, float, int]:
+    """Seconds in random draws, seconds in total and draw calls, for one chunk as a worker runs it."""
+    rng = TimedGenerator(np.random.default_rng(1))
+    params = draw_parameters(sc, replications, rng._rng)
+    reducer = _Reducer(replications, sc.horizon_days + 1, len(sc.contingent_ids), 0, True)
+    model = Model(params, rng, default_processes(params), recorders=[reducer])  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    model.run()
+    return rng.seconds, time.perf_counter() - t0, rng.calls
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=10_000)
+    parser.add_argument("--replications", type=int, default=131_072, help="replications of the timed runs")
     parser.add_argument("--singles", type=int, default=100, help="one-replication runs timed")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--memory-replications", type=int, default=10_000_000, help="0: skip the memory run")
     args = parser.parse_args(argv)
 
     sc = ks.load_scenario("kursk-2024")
     days = sc.horizon_days
-    rows = []
-    batch = _time(lambda: ks.simulate(sc, args.replications, seed=1), args.repeat)
-    rows.append((f"batch of {args.replications:,} (kursk-sim run)", batch, args.replications * days / batch))
-    seeds = np.random.SeedSequence(1).spawn(args.singles)
-    single = _time(lambda: [ks.simulate(sc, 1, seed=s) for s in seeds], 1)
-    rows.append((f"{args.singles} runs of 1 replication", single, args.singles * days / single))
-    for noise in ("none", "negative_binomial"):
-        sc_n = sc.replace({"noise.kind": noise})
-        t = _time(lambda sc_n=sc_n: ks.simulate(sc_n, args.replications, seed=1), args.repeat)
-        rows.append((f"batch of {args.replications:,}, noise={noise}", t, args.replications * days / t))
+    n = args.replications
 
-    print(f"kursk_sim {ks.__version__} benchmark: default scenario kursk-2024, {days} days")
+    def rate(scenario: ks.Scenario, workers: int | None = None, reps: int = n) -> float:
+        run = lambda: ks.simulate(scenario, reps, seed=1, workers=workers, trajectories=False, progress=False)  # noqa: E731
+        return reps * days / _time(run, args.repeat)
+
+    one = rate(sc)
+    two = rate(sc, workers=2)
+    seeds = np.random.SeedSequence(1).spawn(args.singles)
+    single = args.singles * days / _time(lambda: [ks.simulate(sc, 1, seed=s, progress=False) for s in seeds], 1)
+    draws, total, calls = draw_share(sc, ks.run.DEFAULT_CHUNK_SIZE)
+    floor = ks.run.DEFAULT_CHUNK_SIZE * days / draws
+    variants = {
+        "every binomial draw exact (noise.approximation = none)": rate(sc.replace({"noise.approximation": "none"})),
+        "mean-field, no draws (noise.kind = none)": rate(sc.replace({"noise.kind": "none"})),
+        "negative-binomial noise": rate(sc.replace({"noise.kind": "negative_binomial"})),
+    }
+    memory = peak_memory(args.memory_replications, 2) if args.memory_replications else None
+
+    print(f"kursk_sim {ks.__version__} benchmark: default scenario kursk-2024, {days} days, summaries only")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu()}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
     )
-    print(f"{'run':<44} {'seconds':>9} {'replication-days/s':>20}")
-    for name, secs, rate in rows:
-        print(f"{name:<44} {secs:>9.2f} {rate:>20,.0f}")
-    print(f"speed-up of the batch over one replication at a time: {rows[0][2] / rows[1][2]:,.0f}x")
+    print(f"timed runs: {n:,} replications, chunks of {ks.run.DEFAULT_CHUNK_SIZE:,}, median of {args.repeat}\n")
+    print("| figure | target | measured |")
+    print("| --- | --- | --- |")
+    print(f"| replication-days per second, 2 workers | ≥ 10 million | {two:,.0f} |")
+    print(f"| replication-days per second, 1 process | | {one:,.0f} |")
+    print(
+        f"| speed-up over the same model run one replication at a time ({single:,.0f}/s) | ≥ 300× | {one / single:,.0f}× |"
+    )
+    print(
+        f"| time in the step outside random draws, relative to the draws | ≤ 1× | {(total - draws) / draws:.2f}× "
+        f"({draws:.2f} s of {total:.2f} s in {calls:,} draw calls, one chunk) |"
+    )
+    if memory is not None:
+        seconds, mem_rate, peak, _ = memory
+        print(
+            f"| peak memory, {args.memory_replications:,} replications, summaries only, 2 workers | < 1 GB | "
+            f"{peak / 2**20:,.0f} MiB ({seconds / 60:.1f} min, {mem_rate:,.0f} replication-days/s) |"
+        )
+    print(f"| 2 workers over 1 worker | ≥ 1.8× | {two / one:.2f}× |")
+    print(f"\nfloor set by the draws alone: {floor:,.0f} replication-days/s per core, {2 * floor:,.0f} on 2 cores")
+    print("variants, 1 process:")
+    for name, value in variants.items():
+        print(f"  {name:<58} {value:>12,.0f} replication-days/s")
     return 0
 
 

@@ -267,18 +267,21 @@ class Model:
         threshold = self.params.normal_above
         if threshold == np.inf:
             return self.rng.binomial(n.astype(np.int64), p).astype(float)
-        mean = n * p
-        var = mean - mean * p
-        exact = var < threshold
-        exact &= var > 0.0  # zero variance: the mean is the draw
-        out = self.rng.standard_normal(mean.shape)
-        out *= np.sqrt(var, out=var)
-        out += mean
-        np.rint(out, out=out)
-        np.maximum(out, 0.0, out=out)
-        np.minimum(out, n, out=out)
-        if exact.any():
-            out[exact] = self.rng.binomial(n[exact].astype(np.int64), np.broadcast_to(p, n.shape)[exact])
+        p = np.broadcast_to(p, n.shape)
+        out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
+        var = out * (1.0 - p)
+        flat, n_flat = out.reshape(-1), n.reshape(-1)  # out is new and contiguous: flat is a view
+        normal = np.flatnonzero(var >= threshold)  # drawn only where needed: a third are degenerate
+        if normal.size:
+            z = self.rng.standard_normal(normal.size)
+            z *= np.sqrt(var.reshape(-1)[normal])
+            z += flat[normal]
+            np.rint(z, out=z)
+            np.clip(z, 0.0, n_flat[normal], out=z)
+            flat[normal] = z
+        exact = np.flatnonzero((var > 0.0) & (var < threshold))
+        if exact.size:
+            flat[exact] = self.rng.binomial(n_flat[exact].astype(np.int64), p.reshape(-1)[exact])
         return out
 
 
