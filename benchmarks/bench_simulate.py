@@ -99,7 +99,7 @@ def draw_share(sc: ks.Scenario, replications: int) -> tuple[float, float, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=131_072, help="replications of the timed runs")
+    parser.add_argument("--replications", type=int, default=262_144, help="replications of the timed runs (16 chunks)")
     parser.add_argument("--singles", type=int, default=100, help="one-replication runs timed")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--memory-replications", type=int, default=10_000_000, help="0: skip the memory run")
