@@ -30,7 +30,16 @@ from .parameters import draw_parameters
 from .scenario import Scenario
 from .sketch import QuantileSketch
 
-__all__ = ["ChunkPlan", "ChunkFailure", "BlockResult", "SERIES", "run_block", "run_chunk", "series_names"]
+__all__ = [
+    "ChunkPlan",
+    "ChunkFailure",
+    "BlockResult",
+    "SERIES",
+    "run_block",
+    "run_chunk",
+    "series_columns",
+    "series_count",
+]
 
 #: Outputs of each contingent recorded per day, in the order of the sketch's series (then ``area``).
 SERIES = ("strength", "killed", "wounded", "missing", "casualties")
@@ -38,9 +47,23 @@ SERIES = ("strength", "killed", "wounded", "missing", "casualties")
 FINAL_NAMES = ("initial", "strength", "killed", "wounded", "missing", "arrived", "returned", "recovering")
 
 
-def series_names(contingents: Sequence[str]) -> list[tuple[str, str]]:
-    """``(output, contingent)`` of each series of the sketch; ``("area", "-")`` last."""
-    return [(name, c) for name in SERIES for c in contingents] + [("area", "-")]
+def series_count(n_contingents: int) -> int:
+    """Number of recorded series: each of :data:`SERIES` per contingent, then ``area``."""
+    return len(SERIES) * n_contingents + 1
+
+
+def series_columns(name: str, n_contingents: int) -> slice:
+    """Columns of output ``name`` among the recorded series (the one layout sums and sketch share).
+
+    Examples
+    --------
+    >>> series_columns("killed", 3), series_columns("area", 3)
+    (slice(3, 6, None), slice(15, 16, None))
+    """
+    if name == "area":
+        return slice(len(SERIES) * n_contingents, series_count(n_contingents))
+    j = SERIES.index(name)
+    return slice(j * n_contingents, (j + 1) * n_contingents)
 
 
 @dataclass(frozen=True)
@@ -149,7 +172,7 @@ class _Reducer:
     """A model recorder reducing a chunk's state at the end of each day."""
 
     def __init__(self, n: int, rows: int, n_c: int, keep: int, sketch: bool) -> None:
-        self.n_series = len(SERIES) * n_c + 1
+        self.n_series = series_count(n_c)
         self.n_c = n_c
         self.sums = np.empty((rows, self.n_series))
         self.values = np.empty((self.n_series, n))
@@ -162,14 +185,14 @@ class _Reducer:
 
     def __call__(self, model: Model, row: int) -> None:
         s = model.state
-        c = self.n_c
         v = self.values  # (series, n): each series contiguous, so the sums and the sketch read it fast
         blocks = (s.strength, s.killed, s.wounded, s.missing)
-        for j, arr in enumerate(blocks):
-            v[j * c : (j + 1) * c] = arr.T
-        np.add(v[c : 2 * c], v[2 * c : 3 * c], out=v[4 * c : 5 * c])
-        v[4 * c : 5 * c] += v[3 * c : 4 * c]
-        v[-1] = s.area
+        for name, arr in zip(SERIES[:4], blocks, strict=True):
+            v[series_columns(name, self.n_c)] = arr.T
+        casualties = v[series_columns("casualties", self.n_c)]
+        np.add(v[series_columns("killed", self.n_c)], v[series_columns("wounded", self.n_c)], out=casualties)
+        casualties += v[series_columns("missing", self.n_c)]
+        v[series_columns("area", self.n_c)] = s.area
         v.sum(axis=1, out=self.sums[row])
         if self.keys is not None:
             QuantileSketch.keys_into(self.keys, v)

@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from .chunks import BlockResult, ChunkFailure, ChunkPlan, run_block
+from .chunks import BlockResult, ChunkFailure, ChunkPlan, run_block, series_count
 from .model import Process
 from .scenario import Scenario
 from .sketch import QuantileSketch
@@ -120,18 +120,16 @@ class Merged:
     """The results of a plan's chunks, merged in chunk order."""
 
     def __init__(self, scenario: Scenario, plan: ChunkPlan) -> None:
-        from .chunks import SERIES
-
         self.plan = plan
         self.rows = scenario.horizon_days + 1
-        n_series = len(SERIES) * len(scenario.contingent_ids) + 1
+        n_series = series_count(len(scenario.contingent_ids))
         self.sums = np.zeros((self.rows, n_series))
         self.sketch = QuantileSketch(self.rows * n_series) if plan.sketch else None
         self.events: dict[str, NDArray[np.int64]] = {}
         self.kept: dict[str, list[NDArray[Any]]] = {}
         self.chunks: list[int] = []
         self.failures: list[ChunkFailure] = []
-        self._pending: dict[int, tuple[int, NDArray[np.float64], dict[str, NDArray[Any]]]] = {}
+        self._pending: dict[int, tuple[NDArray[np.float64], dict[str, NDArray[Any]]]] = {}
         self._next = 0
         self._skipped: set[int] = set()
 
@@ -153,7 +151,7 @@ class Merged:
             k = max(0, min(self.plan.keep, hi) - lo)
             mine = {name: arrs[kept_offset] for name, arrs in block.kept.items()} if k else {}
             kept_offset += 1 if k else 0
-            self._pending[chunk] = (chunk, sums, mine)
+            self._pending[chunk] = (sums, mine)
             self.chunks.append(chunk)
         for failure in block.failures:
             self.failures.append(failure)
@@ -171,7 +169,7 @@ class Merged:
             if self._next in self._skipped:
                 self._next += 1
             elif self._next in self._pending:
-                _, sums, mine = self._pending.pop(self._next)
+                sums, mine = self._pending.pop(self._next)
                 self.sums += sums
                 for name, arr in mine.items():
                     self.kept.setdefault(name, []).append(arr)
@@ -286,6 +284,10 @@ def _run_on(
     in_flight: deque[tuple[int, int, Any]] = deque()
     lost: list[int] = []  # chunks of blocks that raised or whose worker died
 
+    def absorb(block: BlockResult) -> None:
+        merged.add(block)
+        tick(sum(hi - lo for lo, hi in map(plan.bounds, block.chunks)))
+
     def collect() -> None:
         first, stop, future = in_flight.popleft()
         try:
@@ -295,8 +297,7 @@ def _run_on(
                 raise
             lost.extend(range(first, stop))
             return
-        merged.add(block)
-        tick(sum(hi - lo for lo, hi in map(plan.bounds, block.chunks)))
+        absorb(block)
 
     for first, stop in _blocks(plan, width):
         in_flight.append((first, stop, executor.submit(run_block, scenario, plan, first, stop, extra)))
@@ -314,5 +315,4 @@ def _run_on(
                 ChunkFailure(chunk, plan.bounds(chunk), plan.describe_seed(chunk), f"{type(exc).__name__}: {exc}")
             )
             continue
-        merged.add(block)
-        tick(sum(hi - lo for lo, hi in map(plan.bounds, block.chunks)))
+        absorb(block)

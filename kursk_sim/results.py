@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .chunks import SERIES
+from .chunks import SERIES, series_columns
 from .scenario import Scenario
 from .sketch import QuantileSketch, histogram_quantiles
 
@@ -304,11 +304,7 @@ class Ensemble:
     def _columns(self, name: str) -> slice:
         """Columns of ``name`` among the recorded series (see :data:`kursk_sim.chunks.SERIES`)."""
         self._check_output(name)
-        if name == "area":
-            return slice(len(SERIES) * len(self.contingents), None)
-        j = SERIES.index(name)
-        c = len(self.contingents)
-        return slice(j * c, (j + 1) * c)
+        return series_columns(name, len(self.contingents))
 
     def _coords(self, name: str, lead: tuple[str, NDArray[Any]]) -> tuple[tuple[str, ...], dict[str, NDArray[Any]]]:
         dims = (lead[0], "date") + (() if name == "area" else ("contingent",))
@@ -497,8 +493,9 @@ class Ensemble:
             bad = [d for d, i in zip(dates, idx, strict=True) if not 0 <= i < len(self.dates)]
             if bad:
                 raise ValueError(f"dates: {bad} fall outside the run {self.dates[0]}..{self.dates[-1]}")
-        strength = self._quantile_values("strength", np.asarray(q, dtype=float), rows=idx)
-        area = self._quantile_values("area", np.asarray(q, dtype=float), rows=idx)
+        qs = _probabilities(q)
+        strength = self._quantile_values("strength", qs, rows=idx)
+        area = self._quantile_values("area", qs, rows=idx)
         cols = ("date", *(f"{c} strength" for c in self.contingents), "area km²")
         rows = []
         for j, i in enumerate(idx):
