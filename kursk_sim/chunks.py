@@ -285,7 +285,7 @@ def run_block(
                 for name, arr in reducer.kept.items():
                     out.kept.setdefault(name, []).append(arr)
                 for name in FINAL_NAMES:
-                    value = s.recovering.sum(axis=2) if name == "recovering" else getattr(s, name)
+                    value = s.recovering.sum(axis=0) if name == "recovering" else getattr(s, name)
                     out.kept.setdefault(f"final.{name}", []).append(value[:k].copy())
                 for name, days in s.events.items():
                     out.kept.setdefault(f"event.{name}", []).append(days[:k].copy())

@@ -87,7 +87,7 @@ class BatchState:
     missing: Array
     arrived: Array
     returned: Array
-    recovering: Array  # (n, C, stages) wounded on their way back to duty
+    recovering: Array  # (stages, n, C) wounded on their way back to duty, each stage contiguous
     area: Array  # (n,)
     engaged: NDArray[np.bool_]  # (n,) the defender still holds the front
     events: dict[str, NDArray[np.int64]]  # day index of each event, -1 if none
@@ -213,7 +213,7 @@ class Model:
             missing=zeros(),
             arrived=zeros(),
             returned=zeros(),
-            recovering=np.zeros((n, c, int(p.rtd_stages.max()))),
+            recovering=np.zeros((int(p.rtd_stages.max()), n, c)),
             area=np.broadcast_to(p["territory.initial_area_km2"], (n,)).astype(float).copy(),
             engaged=np.ones(n, dtype=bool),
             events=events,
@@ -267,22 +267,34 @@ class Model:
         threshold = self.params.normal_above
         if threshold == np.inf:
             return self.rng.binomial(n.astype(np.int64), p).astype(float)
-        p = np.broadcast_to(p, n.shape)
-        out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
+        p = np.asarray(p, dtype=float)
+        out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1); new and contiguous
         var = out * (1.0 - p)
-        flat, n_flat = out.reshape(-1), n.reshape(-1)  # out is new and contiguous: flat is a view
-        normal = np.flatnonzero(var >= threshold)  # drawn only where needed: a third are degenerate
+        flat, var_flat, n_flat = out.reshape(-1), var.reshape(-1), n.reshape(-1)
+        normal_mask = var_flat >= threshold
+        normal = np.flatnonzero(normal_mask)  # drawn only where needed: a third are degenerate
+        exact = np.flatnonzero((var_flat > 0.0) ^ normal_mask)  # 0 < var < threshold (threshold >= 1)
         if normal.size:
             z = self.rng.standard_normal(normal.size)
-            z *= np.sqrt(var.reshape(-1)[normal])
+            sd = var_flat[normal]
+            z *= np.sqrt(sd, out=sd)
             z += flat[normal]
             np.rint(z, out=z)
-            np.clip(z, 0.0, n_flat[normal], out=z)
+            np.maximum(z, 0.0, out=z)  # two passes are faster than np.clip's one
+            np.minimum(z, n_flat[normal], out=z)
             flat[normal] = z
-        exact = np.flatnonzero((var > 0.0) & (var < threshold))
         if exact.size:
-            flat[exact] = self.rng.binomial(n_flat[exact].astype(np.int64), p.reshape(-1)[exact])
+            flat[exact] = self.rng.binomial(n_flat[exact].astype(np.int64), _gather_broadcast(p, n.shape, exact))
         return out
+
+
+def _gather_broadcast(p: Array, shape: tuple[int, ...], index: NDArray[np.intp]) -> Array:
+    """``np.broadcast_to(p, shape).reshape(-1)[index]`` without copying ``p`` to ``shape`` where it repeats."""
+    if p.shape == shape:
+        return p.reshape(-1)[index]
+    if p.shape == shape[len(shape) - p.ndim :] and p.flags.c_contiguous:  # repeated along leading axes
+        return p.reshape(-1)[index % max(p.size, 1)]
+    return np.broadcast_to(p, shape).reshape(-1)[index]
 
 
 # =============================================================================
@@ -369,26 +381,31 @@ def wave(index: int) -> Process:
 def return_to_duty(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """Wounded on their way back pass through stages; the last returns them.
 
-    Each stage lasts a geometric number of days with mean
-    ``mean_delay_days / stages``, so the delay from wounding to return is a
-    discrete Erlang (shifted negative binomial) with the given mean.
+    Each day every troop in a stage leaves it with probability
+    ``stages / mean_delay_days``, all stages at once (one draw for all of
+    them), so each stage lasts a geometric number of days (at least one)
+    with mean ``mean_delay_days / stages``, and the delay from wounding to
+    return is a discrete Erlang (``stages`` plus a negative binomial) with
+    mean ``mean_delay_days``. Contingents with fewer stages than others
+    return their troops from their own last stage.
     """
     p, s = model.params, model.state
     stages = p.rtd_stages
     hazard = np.minimum(stages / p.per_contingent("return_to_duty.mean_delay_days"), 1.0)
-    n_stages = s.recovering.shape[2]
+    n_stages = s.recovering.shape[0]
+    stage = np.arange(n_stages)[:, None, None]
+    last = stage == stages - 1  # (stages, 1, C): the stage each contingent returns its troops from
+    uniform = bool((stages == n_stages).all())
     yield model.wait_for(Phase.RETURNS)
     while True:
-        for i in range(n_stages if s.recovering.any() else 0):
-            leaving = model.thin(s.recovering[:, :, i], hazard)
-            s.recovering[:, :, i] -= leaving
-            last = stages - 1 == i
-            if last.any():
-                back = leaving * last
-                s.strength += back
-                s.returned += back
-            if i + 1 < n_stages:
-                s.recovering[:, :, i + 1] += leaving * ~last
+        if s.recovering.any():
+            leaving = model.thin(s.recovering, hazard)
+            s.recovering -= leaving
+            back = leaving[-1] if uniform else (leaving * last).sum(axis=0)
+            s.strength += back
+            s.returned += back
+            if n_stages > 1:
+                s.recovering[1:] += leaving[:-1] if uniform else leaving[:-1] * ~last[:-1]
         yield model.env.timeout(1.0)
 
 
@@ -473,7 +490,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         s.killed += killed
         s.missing += missing
         s.wounded += wounded
-        s.recovering[:, :, 0] += model.thin(wounded, rtd_share)
+        s.recovering[0] += model.thin(wounded, rtd_share)
         yield model.env.timeout(1.0)
 
 

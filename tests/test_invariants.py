@@ -56,7 +56,7 @@ class DailyChecks:
         for key, before in prev.items():
             if (getattr(s, key) < before).any():
                 self.failures.append(f"day {day}: cumulative {key} decreased")
-        if (s.returned + s.recovering.sum(axis=2) > s.wounded + 1e-9).any():
+        if (s.returned + s.recovering.sum(axis=0) > s.wounded + 1e-9).any():
             self.failures.append(f"day {day}: more returning than wounded")
         for name, before in events.items():
             changed = (before >= 0) & (s.events[name] != before)
