@@ -156,6 +156,7 @@ class Model:
         self.recorders = list(recorders)
         self.state = self._initial_state()
         self._generators: list[Generator[Any, Any, Any]] = []
+        self._scratch: dict[tuple[int, ...], Array] = {}  # work arrays reused day after day, by shape
         for proc in default_processes(params) if processes is None else processes:
             self.add_process(proc)
 
@@ -195,6 +196,17 @@ class Model:
     def day(self) -> int:
         """Index of the current day (0 is the scenario's start date)."""
         return int(math.floor(self.env.now))
+
+    def _work(self, shape: tuple[int, ...]) -> Array:
+        """A float64 work array of ``shape``, reused by every call (contents undefined).
+
+        Fresh arrays of this size would each be new memory from the system
+        (page faults, which cost as much as the arithmetic on a VM).
+        """
+        work = self._scratch.get(shape)
+        if work is None:
+            work = self._scratch[shape] = np.empty(shape)
+        return work
 
     # --------------------------------------------------------------- state
     def _initial_state(self) -> BatchState:
@@ -269,7 +281,9 @@ class Model:
             return self.rng.binomial(n.astype(np.int64), p).astype(float)
         p = np.asarray(p, dtype=float)
         out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1); new and contiguous
-        var = out * (1.0 - p)
+        var = self._work(out.shape)
+        np.subtract(1.0, p, out=var)
+        var *= out
         flat, var_flat, n_flat = out.reshape(-1), var.reshape(-1), n.reshape(-1)
         normal_mask = var_flat >= threshold
         normal = np.flatnonzero(normal_mask)  # drawn only where needed: a third are degenerate
@@ -322,15 +336,22 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     mob_event = s.events[f"{p.attacker_id}_mobilisation"]
     keep = 1.0 - decline
     rate = per_day * keep ** np.maximum(-start, 0.0)  # per_day * (1 - decline)**max(day - start, 0), day by day
+    last_start, first_stop = start.max(), stop.min()  # every quota flows between these days
+    capped = bool(np.isfinite(cap).any())
     yield model.wait_for(Phase.SUPPLY)
     while True:
         day = model.day
-        if day > 0:
+        if day > last_start:
+            rate *= keep
+        elif day > 0:
             rate = np.where(day > start, rate * keep, rate)
-        active = (day >= start) & (day < stop) & (s.engaged[:, None] | p.attacker[None, :])
-        s.quota_today = np.where(active, rate, 0.0)
-        room = np.maximum(cap - s.strength, 0.0)
-        arrivals = np.minimum(_issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts), room)
+        active = s.engaged[:, None] | p.attacker[None, :]
+        if not last_start <= day < first_stop:
+            active &= (day >= start) & (day < stop)
+        s.quota_today = rate * active
+        arrivals = _issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts)
+        if capped:
+            np.minimum(arrivals, np.maximum(cap - s.strength, 0.0), out=arrivals)
         if mob >= 0:
             mobilised = (mob_event != NOT_YET) & (day >= mob_event + p["mobilisation.delay_days"])
             if mobilised.any():  # new formations: not limited by the cap
@@ -382,8 +403,8 @@ def return_to_duty(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """Wounded on their way back pass through stages; the last returns them.
 
     Each day every troop in a stage leaves it with probability
-    ``stages / mean_delay_days``, all stages at once (one draw for all of
-    them), so each stage lasts a geometric number of days (at least one)
+    ``stages / mean_delay_days``, every stage drawn from the day's counts
+    before any troop moves, so each stage lasts a geometric number of days (at least one)
     with mean ``mean_delay_days / stages``, and the delay from wounding to
     return is a discrete Erlang (``stages`` plus a negative binomial) with
     mean ``mean_delay_days``. Contingents with fewer stages than others
@@ -393,33 +414,37 @@ def return_to_duty(model: Model) -> Generator[simpy.events.Event, Any, None]:
     stages = p.rtd_stages
     hazard = np.minimum(stages / p.per_contingent("return_to_duty.mean_delay_days"), 1.0)
     n_stages = s.recovering.shape[0]
-    stage = np.arange(n_stages)[:, None, None]
-    last = stage == stages - 1  # (stages, 1, C): the stage each contingent returns its troops from
-    uniform = bool((stages == n_stages).all())
+    # per stage, the contingents that return troops from it: those whose last stage it is (a contingent
+    # with fewer stages than the longest has no troops in the stages beyond its own)
+    home = [(stages - 1 == i) | (i == n_stages - 1) for i in range(n_stages)]
     yield model.wait_for(Phase.RETURNS)
     while True:
         if s.recovering.any():
-            leaving = model.thin(s.recovering, hazard)
-            s.recovering -= leaving
-            back = leaving[-1] if uniform else (leaving * last).sum(axis=0)
-            s.strength += back
-            s.returned += back
-            if n_stages > 1:
-                s.recovering[1:] += leaving[:-1] if uniform else leaving[:-1] * ~last[:-1]
+            leaving = [model.thin(s.recovering[i], hazard) for i in range(n_stages)]  # from today's counts
+            for i, out in enumerate(leaving):
+                s.recovering[i] -= out
+                if home[i].any():
+                    back = out if home[i].all() else out * home[i]
+                    s.strength += back
+                    s.returned += back
+                if not home[i].all():  # the others move on to the next stage
+                    s.recovering[i + 1] += out if not home[i].any() else out * ~home[i]
         yield model.env.timeout(1.0)
 
 
 def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
-    """Modifiers: today's multipliers on effectiveness, exposure and advance."""
+    """Modifiers: today's multipliers on effectiveness, exposure and advance.
+
+    A modifier with full-effect multiplier ``m`` and profile ``g(t)`` in
+    [0, 1] multiplies its target by ``1 + (m - 1) g(t)``.
+    """
     p, s = model.params, model.state
     eff0 = p.per_contingent("effectiveness")
     exp0 = p.per_contingent("exposure")
-    # (modifier, full effect - 1) for each target it changes at all
+    # (modifier, [(column, full effect - 1)] for effectiveness, the same for exposure, advance's or None):
+    # only the contingents a modifier changes are touched
     effects = [
-        (
-            mod,
-            *(None if np.all(m == 1.0) else m - 1.0 for m in (mod.effectiveness, mod.exposure, mod.advance)),
-        )
+        (mod, _changed_columns(mod.effectiveness), _changed_columns(mod.exposure), _changed(mod.advance))
         for mod in p.modifiers
     ]
     yield model.wait_for(Phase.CONDITIONS)
@@ -429,14 +454,23 @@ def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
             g = mod.profile_at(model.day)
             if not g.any():
                 continue
-            if d_eff is not None:
-                eff *= 1.0 + d_eff * g[:, None]
-            if d_exp is not None:
-                exp *= 1.0 + d_exp * g[:, None]
+            for target, columns in ((eff, d_eff), (exp, d_exp)):
+                for c, d in columns:
+                    target[:, c] *= 1.0 + d * g
             if d_adv is not None:
                 adv *= 1.0 + d_adv * g
         s.effectiveness, s.exposure, s.advance = eff, exp, adv
         yield model.env.timeout(1.0)
+
+
+def _changed(multiplier: Array) -> Array | None:
+    """``multiplier - 1``, or None where the multiplier is 1 throughout."""
+    return None if np.all(multiplier == 1.0) else multiplier - 1.0
+
+
+def _changed_columns(multiplier: Array) -> list[tuple[int, Array]]:
+    """``(column, multiplier[:, column] - 1)`` of each column of ``(n, C)`` multipliers not 1 throughout."""
+    return [(c, d) for c in range(multiplier.shape[1]) if (d := _changed(multiplier[:, c])) is not None]
 
 
 def side_fire(model: Model) -> tuple[Array, Array]:
@@ -468,19 +502,21 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         missing_share, 1.0 - killed_share, out=np.ones_like(missing_share), where=killed_share < 1.0
     )
     rtd_share = p.per_contingent("return_to_duty.share")
+    side = np.where(att, 0, 1)  # each contingent's column in (n, 2) side arrays
     yield model.wait_for(Phase.COMBAT)
     while True:
         f_att, f_def = side_fire(model)
         side_strength = side_totals(p, s.strength)
         (pa, qa), (pd, qd) = p.law
-        loss_att = expected_losses(k["defender"], f_def, side_strength[:, 0], pa, qa)
-        loss_def = expected_losses(k["attacker"], f_att, side_strength[:, 1], pd, qd)
-        engaged = s.engaged
-        side_loss = np.where(att[None, :], loss_att[:, None], loss_def[:, None]) * engaged[:, None]
-        weight = s.exposure * s.strength
-        side_weight = side_totals(p, weight) @ p.side_matrix.T  # each contingent's side total
-        expected = np.divide(side_loss * weight, side_weight, out=np.zeros_like(weight), where=side_weight > 0)
-        prob = np.divide(expected, s.strength, out=np.zeros_like(expected), where=s.strength > 0)
+        side_loss = np.empty((p.n, 2))
+        side_loss[:, 0] = expected_losses(k["defender"], f_def, side_strength[:, 0], pa, qa)
+        side_loss[:, 1] = expected_losses(k["attacker"], f_att, side_strength[:, 1], pd, qd)
+        side_loss *= s.engaged[:, None]
+        # a contingent's expected losses are its side's in proportion to exposure * strength, so each
+        # of its troops is lost with probability exposure * side loss / side total of exposure * strength
+        side_weight = side_totals(p, s.exposure * s.strength)
+        loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
+        prob = s.exposure * loss_per_weight[:, side]
         np.minimum(prob, 1.0, out=prob)
         lost = model.draw_losses(s.strength, prob)
         killed = model.thin(lost, killed_share)
@@ -554,8 +590,7 @@ def withdrawal(model: Model) -> Generator[simpy.events.Event, Any, None]:
     if not p["withdrawal.enabled"]:
         return
     event = s.events[f"{p.defender_id}_withdrawal"]
-    dfd = ~p.attacker
-    initial = s.initial[:, dfd].sum(axis=1)
+    initial = side_totals(p, s.initial)[:, 1]
     share = p.values.get("withdrawal.strength_below")
     area_below = p.values.get("withdrawal.area_below_km2")
     on_day = p.values.get("withdrawal.on_date")
@@ -563,7 +598,7 @@ def withdrawal(model: Model) -> Generator[simpy.events.Event, Any, None]:
     while True:
         fire = np.zeros(p.n, dtype=bool)
         if share is not None:
-            fire |= s.strength[:, dfd].sum(axis=1) < share * initial
+            fire |= side_totals(p, s.strength)[:, 1] < share * initial
         if area_below is not None:
             fire |= s.area < area_below
         if on_day is not None:
@@ -581,11 +616,10 @@ def mobilisation(model: Model) -> Generator[simpy.events.Event, Any, None]:
         return
     event = s.events[f"{p.attacker_id}_mobilisation"]
     c = p.mobilisation_contingent
-    att = p.attacker
     yield model.wait_for(Phase.MOBILISE)
     while True:
         failing = s.quota_today[:, c] < p["mobilisation.replenishment_below"]
-        heavy = s.casualties[:, att].sum(axis=1) > p["mobilisation.losses_above"]
+        heavy = side_totals(p, s.casualties)[:, 0] > p["mobilisation.losses_above"]
         fire = failing & heavy & (event == NOT_YET)
         if fire.any():
             event[fire] = model.day

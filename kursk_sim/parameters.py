@@ -53,9 +53,9 @@ class ModifierParameters:
 
     def profile_at(self, day: float) -> Array:
         """``g(t)`` in [0, 1] for each replication."""
-        t = day - self.start
         if self.profile == "step":
-            return ((t >= 0) & (day < self.end)).astype(float)
+            return ((day >= self.start) & (day < self.end)).astype(float)
+        t = day - self.start
         if self.profile == "linear":
             return np.clip(t / self.scale, 0.0, 1.0)
         return np.where(t >= 0, -np.expm1(-np.maximum(t, 0.0) / self.scale), 0.0)

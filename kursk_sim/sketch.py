@@ -93,7 +93,8 @@ class QuantileSketch:
     @staticmethod
     def keys_into(out: NDArray[np.int64], values: NDArray[np.float64]) -> None:
         """Write the raw bin keys of float64 ``values`` into ``out`` (same shape); see :meth:`add_keys`."""
-        np.right_shift(values.view(np.int64), _SHIFT, out=out)
+        # as unsigned bits, negative values, infinities and NaN all give keys above the highest bin
+        np.right_shift(values.view(np.uint64), _SHIFT, out=out.view(np.uint64))
 
     @staticmethod
     def count_keys(
@@ -113,18 +114,19 @@ class QuantileSketch:
         """
         k = keys.shape[0]
         offsets = (np.arange(k, dtype=np.int64) * N_BINS - (_BASE - 1))[:, None]
-        lowest, highest = int(keys.min()), int(keys.max())
-        if lowest < -_BASE or highest >= _BASE - 1 + N_BINS:
-            bad = keys.ravel()[np.argmin(keys) if lowest < -_BASE else np.argmax(keys)] << _SHIFT
-            raise ValueError(f"sketch: got {bad.view(np.float64)}, expected finite values in [0, 2**{MAX_EXPONENT})")
+        highest = int(keys.max())
+        if highest >= _BASE - 1 + N_BINS:  # too large, negative, infinite or NaN (see keys_into)
+            bad = (keys.ravel()[np.argmax(keys)] << _SHIFT).astype(np.uint64).view(np.float64)
+            raise ValueError(f"sketch: got {bad}, expected finite values in [0, 2**{MAX_EXPONENT})")
+        np.maximum(keys, _BASE - 1, out=keys)  # values below SMALLEST: the zero bin
         keys += offsets
-        np.maximum(keys, offsets + (_BASE - 1), out=keys)
         counts = np.bincount(keys.ravel(), minlength=k * N_BINS)
-        index = np.flatnonzero(counts)
+        index = np.flatnonzero(counts != 0)  # a boolean mask is scanned faster than int64 counts
         index_dtype = np.uint32 if (first_row + k) * N_BINS < 2**32 else np.uint64
         count_dtype = np.uint16 if keys.shape[1] < 2**16 else np.uint32
+        nonzero = counts[index].astype(count_dtype)
         index += first_row * N_BINS
-        return index.astype(index_dtype), counts[index - first_row * N_BINS].astype(count_dtype)
+        return index.astype(index_dtype), nonzero
 
     def add_keys(self, first_row: int, keys: NDArray[np.int64]) -> None:
         """Count raw keys of shape ``(k, replications)`` (from :meth:`keys_into`) into rows ``first_row ..``.
