@@ -42,12 +42,12 @@ from typing import Any
 
 import numpy as np
 import simpy
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .laws import expected_losses
 from .parameters import BatchParameters
 
-__all__ = ["Phase", "BatchState", "Model", "Process", "DEFAULT_PROCESSES", "default_processes"]
+__all__ = ["Phase", "BatchState", "Model", "Process", "DEFAULT_PROCESSES", "default_processes", "binomial_counts"]
 
 Array = NDArray[np.float64]
 NOT_YET = -1
@@ -269,37 +269,69 @@ class Model:
         return self.binomial(n, p)
 
     def binomial(self, n: Array, p: Array) -> Array:
-        """Binomial draws, ``n`` whole and ``p`` broadcastable to it.
+        """Binomial draws, ``n`` whole and ``p`` broadcastable to it (see :func:`binomial_counts`)."""
+        return binomial_counts(self.rng, n, p, self.params.normal_above, work=self._work(n.shape))
 
-        Draws whose variance ``n p (1 - p)`` is at least the scenario's
-        ``noise.normal_above`` are rounded normal variates with the same mean
-        and variance, kept within ``[0, n]``; the others (and all of them when
-        ``noise.approximation = "none"``) are exact.
-        """
-        threshold = self.params.normal_above
-        if threshold == np.inf:
-            return self.rng.binomial(n.astype(np.int64), p).astype(float)
-        p = np.asarray(p, dtype=float)
-        out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1); new and contiguous
-        var = self._work(out.shape)
-        np.subtract(1.0, p, out=var)
-        var *= out
-        flat, var_flat, n_flat = out.reshape(-1), var.reshape(-1), n.reshape(-1)
-        normal_mask = var_flat >= threshold
-        normal = np.flatnonzero(normal_mask)  # drawn only where needed: a third are degenerate
-        exact = np.flatnonzero((var_flat > 0.0) ^ normal_mask)  # 0 < var < threshold (threshold >= 1)
-        if normal.size:
-            z = self.rng.standard_normal(normal.size)
-            sd = var_flat[normal]
-            z *= np.sqrt(sd, out=sd)
-            z += flat[normal]
-            np.rint(z, out=z)
-            np.maximum(z, 0.0, out=z)  # two passes are faster than np.clip's one
-            np.minimum(z, n_flat[normal], out=z)
-            flat[normal] = z
-        if exact.size:
-            flat[exact] = self.rng.binomial(n_flat[exact].astype(np.int64), _gather_broadcast(p, n.shape, exact))
-        return out
+
+def binomial_counts(
+    rng: np.random.Generator, n: Array, p: ArrayLike, normal_above: float, work: Array | None = None
+) -> Array:
+    """Binomial draws, exact where the variance is small, normal where it is large.
+
+    Draws whose variance ``n p (1 - p)`` is at least ``normal_above`` are
+    rounded normal variates with the same mean and variance, kept within
+    ``[0, n]``; the others (and all of them when ``normal_above`` is
+    infinite) are exact. Normal variates are drawn only for the elements
+    that need them.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n : ndarray of float
+        Numbers of trials, whole.
+    p : array_like
+        Probabilities in [0, 1], broadcastable to ``n``.
+    normal_above : float
+        Variance from which a draw is approximated (at least 1).
+    work : ndarray, optional
+        Float64 array of ``n``'s shape for intermediate values (its contents
+        are overwritten); a caller drawing every day passes the same one to
+        avoid fresh memory each time.
+
+    Returns
+    -------
+    ndarray of float, shape of ``n``
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = binomial_counts(rng, np.array([0.0, 10.0, 50_000.0]), np.array([0.5, 1.0, 0.1]), 10.0)
+    >>> x[:2].tolist(), bool(abs(x[2] - 5_000) < 5 * 67)
+    ([0.0, 10.0], True)
+    """
+    if normal_above == np.inf:
+        return rng.binomial(n.astype(np.int64), p).astype(float)
+    p = np.asarray(p, dtype=float)
+    out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1); new and contiguous
+    var = np.empty(out.shape) if work is None else work
+    np.subtract(1.0, p, out=var)
+    var *= out
+    flat, var_flat, n_flat = out.reshape(-1), var.reshape(-1), n.reshape(-1)
+    normal_mask = var_flat >= normal_above
+    normal = np.flatnonzero(normal_mask)  # drawn only where needed: a third are degenerate
+    exact = np.flatnonzero((var_flat > 0.0) ^ normal_mask)  # 0 < var < normal_above (normal_above >= 1)
+    if normal.size:
+        z = rng.standard_normal(normal.size)
+        sd = var_flat[normal]
+        z *= np.sqrt(sd, out=sd)
+        z += flat[normal]
+        np.rint(z, out=z)
+        np.maximum(z, 0.0, out=z)  # two passes are faster than np.clip's one
+        np.minimum(z, n_flat[normal], out=z)
+        flat[normal] = z
+    if exact.size:
+        flat[exact] = rng.binomial(n_flat[exact].astype(np.int64), _gather_broadcast(p, n.shape, exact))
+    return out
 
 
 def _gather_broadcast(p: Array, shape: tuple[int, ...], index: NDArray[np.intp]) -> Array:

@@ -10,21 +10,18 @@ Seeds are fixed, so each check either always passes or always fails.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from scipy import stats
 
 import kursk_sim as ks
-from kursk_sim.model import Model
+from kursk_sim.model import binomial_counts
 
 DRAWS = 400_000
 
 
 def draws(n: int, p: float, threshold: float, seed: int) -> np.ndarray:
-    fake = SimpleNamespace(params=SimpleNamespace(normal_above=threshold), rng=np.random.default_rng(seed))
-    return Model.binomial(fake, np.full(DRAWS, float(n)), p)  # type: ignore[arg-type]
+    return binomial_counts(np.random.default_rng(seed), np.full(DRAWS, float(n)), p, threshold)
 
 
 @pytest.mark.parametrize(("n", "p"), [(100, 0.12), (112, 0.9), (20_000, 0.0006), (5_000, 0.5)])
@@ -55,10 +52,9 @@ def test_draws_below_the_threshold_are_exact() -> None:
 
 
 def test_degenerate_draws() -> None:
-    fake = SimpleNamespace(params=SimpleNamespace(normal_above=10.0), rng=np.random.default_rng(3))
     n = np.array([0.0, 50.0, 50.0, 1e6])
     p = np.array([0.5, 0.0, 1.0, 1e-12])
-    np.testing.assert_array_equal(Model.binomial(fake, n, p)[:3], [0.0, 0.0, 50.0])
+    np.testing.assert_array_equal(binomial_counts(np.random.default_rng(3), n, p, 10.0)[:3], [0.0, 0.0, 50.0])
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +99,16 @@ def test_area_and_events_agree_with_exact_sampling(both: tuple[ks.Ensemble, ks.E
         pa, pe = approx.probability(event), exact.probability(event)
         se = np.sqrt(pe * (1 - pe) * 2 / 4000) + 1e-9
         assert abs(pa - pe) <= 4 * se, event
+
+
+@pytest.mark.parametrize("p_shape", [(), (3,), (400, 3), (2, 400, 3)])
+def test_probabilities_broadcast_along_leading_axes(p_shape: tuple[int, ...]) -> None:
+    """``p`` repeated along leading axes gives the draws of ``p`` written out in full, work array or not."""
+    rng = np.random.default_rng(7)
+    n = np.rint(rng.uniform(0.0, 300.0, size=(2, 400, 3)))  # variances on both sides of 10
+    p = rng.uniform(0.0, 1.0, size=p_shape)
+    full = np.ascontiguousarray(np.broadcast_to(p, n.shape))
+    expected = binomial_counts(np.random.default_rng(8), n, full, 10.0)
+    got = binomial_counts(np.random.default_rng(8), n, p, 10.0, work=np.empty(n.shape))
+    np.testing.assert_array_equal(got, expected)
+    assert 0 < ((n * full * (1 - full)) < 10).mean() < 1  # both samplers were used
