@@ -205,6 +205,8 @@ class Model:
         """
         work = self._scratch.get(shape)
         if work is None:
+            if len(self._scratch) >= 8:  # shapes that change day by day (subsets): keep a few only
+                self._scratch.clear()
             work = self._scratch[shape] = np.empty(shape)
         return work
 
@@ -370,6 +372,7 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     rate = per_day * keep ** np.maximum(-start, 0.0)  # per_day * (1 - decline)**max(day - start, 0), day by day
     last_start, first_stop = start.max(), stop.min()  # every quota flows between these days
     capped = bool(np.isfinite(cap).any())
+    defenders = np.flatnonzero(~p.attacker)
     yield model.wait_for(Phase.SUPPLY)
     while True:
         day = model.day
@@ -377,10 +380,12 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
             rate *= keep
         elif day > 0:
             rate = np.where(day > start, rate * keep, rate)
-        active = s.engaged[:, None] | p.attacker[None, :]
+        quota = rate.copy()
+        for c in defenders:  # the defender's replacements stop once it has left the front
+            quota[:, c] *= s.engaged
         if not last_start <= day < first_stop:
-            active &= (day >= start) & (day < stop)
-        s.quota_today = rate * active
+            quota *= (day >= start) & (day < stop)
+        s.quota_today = quota
         arrivals = _issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts)
         if capped:
             np.minimum(arrivals, np.maximum(cap - s.strength, 0.0), out=arrivals)
@@ -535,31 +540,58 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     )
     rtd_share = p.per_contingent("return_to_duty.share")
     side = np.where(att, 0, 1)  # each contingent's column in (n, 2) side arrays
+    (pa, qa), (pd, qd) = p.law
+    # negative binomial draws use the generator even where the mean is 0, so only full batches for them
+    may_subset = p.noise != "negative_binomial"
     yield model.wait_for(Phase.COMBAT)
     while True:
-        f_att, f_def = side_fire(model)
-        side_strength = side_totals(p, s.strength)
-        (pa, qa), (pd, qd) = p.law
-        side_loss = np.empty((p.n, 2))
-        side_loss[:, 0] = expected_losses(k["defender"], f_def, side_strength[:, 0], pa, qa)
-        side_loss[:, 1] = expected_losses(k["attacker"], f_att, side_strength[:, 1], pd, qd)
-        side_loss *= s.engaged[:, None]
+        engaged = s.engaged
+        fighting = np.count_nonzero(engaged)
+        if fighting == 0:  # the front is gone everywhere: no losses, no draws (the same as drawing zeros)
+            yield model.env.timeout(1.0)
+            continue
+        # where few replications still fight, compute for those alone: the others would draw zeros,
+        # which use no random numbers, so the draws (and results) are the same either way
+        rows = np.flatnonzero(engaged) if may_subset and fighting < SUBSET_BELOW * p.n else slice(None)
+        at = _RowsOf(rows)
+        strength, exposure = s.strength[rows], s.exposure[rows]
+        fire = side_totals(p, s.effectiveness[rows] * strength)
+        side_strength = side_totals(p, strength)
+        side_loss = np.empty_like(side_strength)
+        side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
+        side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
+        side_loss *= engaged[rows, None]
         # a contingent's expected losses are its side's in proportion to exposure * strength, so each
         # of its troops is lost with probability exposure * side loss / side total of exposure * strength
-        side_weight = side_totals(p, s.exposure * s.strength)
+        side_weight = side_totals(p, exposure * strength)
         loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
-        prob = s.exposure * loss_per_weight[:, side]
+        prob = exposure * loss_per_weight[:, side]
         np.minimum(prob, 1.0, out=prob)
-        lost = model.draw_losses(s.strength, prob)
-        killed = model.thin(lost, killed_share)
-        missing = model.thin(lost - killed, missing_of_rest)
+        lost = model.draw_losses(strength, prob)
+        killed = model.thin(lost, at(killed_share))
+        missing = model.thin(lost - killed, at(missing_of_rest))
         wounded = lost - killed - missing
-        s.strength -= lost
-        s.killed += killed
-        s.missing += missing
-        s.wounded += wounded
-        s.recovering[0] += model.thin(wounded, rtd_share)
+        recovering = model.thin(wounded, at(rtd_share))
+        s.strength[rows] -= lost
+        s.killed[rows] += killed
+        s.missing[rows] += missing
+        s.wounded[rows] += wounded
+        s.recovering[0, rows] += recovering
         yield model.env.timeout(1.0)
+
+
+#: Combat computes for the engaged replications alone when they are fewer than this share of the batch.
+SUBSET_BELOW = 0.5
+
+
+@dataclass(frozen=True)
+class _RowsOf:
+    """Takes the chosen replications (rows) of per-replication parameters; scalars pass through."""
+
+    rows: slice | NDArray[np.intp]
+
+    def __call__(self, x: Any) -> Any:
+        return x if np.ndim(x) == 0 else x[self.rows]
 
 
 def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
@@ -569,6 +601,9 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
     threshold = p["territory.threshold_ratio"]
     yield model.wait_for(Phase.MANOEUVRE)
     while True:
+        if not s.engaged.any():  # no front: the ground stays as it is
+            yield model.env.timeout(1.0)
+            continue
         f_att, f_def = side_fire(model)
         ratio = np.divide(f_att, f_def, out=np.full_like(f_att, np.inf), where=f_def > 0)
         excess = np.maximum(ratio - threshold, 0.0)

@@ -55,10 +55,16 @@ class ModifierParameters:
         """``g(t)`` in [0, 1] for each replication."""
         if self.profile == "step":
             return ((day >= self.start) & (day < self.end)).astype(float)
-        t = day - self.start
         if self.profile == "linear":
-            return np.clip(t / self.scale, 0.0, 1.0)
-        return np.where(t >= 0, -np.expm1(-np.maximum(t, 0.0) / self.scale), 0.0)
+            g = day - self.start
+            g /= self.scale
+            np.maximum(g, 0.0, out=g)
+            return np.minimum(g, 1.0, out=g)
+        g = self.start - day  # exponential: 1 - exp(-max(day - start, 0) / scale)
+        np.minimum(g, 0.0, out=g)
+        g /= self.scale
+        np.expm1(g, out=g)
+        return np.subtract(0.0, g, out=g)  # not np.negative: 0 - 0 is +0
 
 
 @dataclass(frozen=True)

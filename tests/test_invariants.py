@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import kursk_sim as ks
+from kursk_sim import model as model_module
 from kursk_sim.model import Model, Phase
 
 
@@ -198,3 +199,18 @@ def test_mobilisation_adds_troops_beyond_the_cap(kursk: ks.Scenario) -> None:
     # all the mobilised troops arrive; the capped quota adds at most what it added without them
     assert (arrived >= mobilised).all()
     assert (arrived <= mobilised + base.final["arrived"][:, 0]).all()
+
+
+@pytest.mark.parametrize("noise", ["binomial", "none"])
+def test_combat_on_the_engaged_rows_alone_changes_nothing(
+    kursk: ks.Scenario, noise: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Computing combat for the still-engaged replications only gives bit-identical runs."""
+    sc = kursk.replace({"noise.kind": noise})
+    runs = []
+    for share in (0.0, 1.01):  # never / always take the subset
+        monkeypatch.setattr(model_module, "SUBSET_BELOW", share)
+        runs.append(ks.simulate(sc, 3000, seed=4, trajectories=True, progress=False))
+    for output in ("strength", "killed", "wounded", "missing", "area"):
+        np.testing.assert_array_equal(runs[0].trajectory(output).values, runs[1].trajectory(output).values)
+    assert 0.0 < runs[0].probability("ua_withdrawal") < 1.0  # some rows left the front early
