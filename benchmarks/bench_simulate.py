@@ -32,6 +32,7 @@ import platform
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,11 +67,12 @@ def _cpu() -> str:
 
 
 class TimedGenerator:
-    """A NumPy Generator that adds the time spent in its methods to ``seconds``."""
+    """A NumPy Generator that adds up, per method, the seconds spent in it and the variates it returned."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self.seconds = 0.0
+        self.seconds: dict[str, float] = {}
+        self.variates: dict[str, int] = {}
         self.calls = 0
 
     def __getattr__(self, name: str):
@@ -78,24 +80,43 @@ class TimedGenerator:
 
         def timed(*args, **kwargs):
             t0 = time.perf_counter()
-            try:
-                return method(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - t0
-                self.calls += 1
+            result = method(*args, **kwargs)
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            self.variates[name] = self.variates.get(name, 0) + np.size(result)
+            self.calls += 1
+            return result
 
         return timed
 
 
-def draw_share(sc: ks.Scenario, replications: int, seed: int = 1) -> tuple[float, float, int]:
-    """Seconds in random draws, seconds in total and draw calls, for one chunk as a worker runs it."""
+@dataclass(frozen=True)
+class DrawShare:
+    """Where one chunk's time went: in the Generator's methods (by method) and in total."""
+
+    total: float
+    seconds: dict[str, float]
+    variates: dict[str, int]
+    calls: int
+
+    @property
+    def draws(self) -> float:
+        return sum(self.seconds.values())
+
+    @property
+    def ratio(self) -> float:
+        """Time outside the draws relative to the draws."""
+        return (self.total - self.draws) / self.draws
+
+
+def draw_share(sc: ks.Scenario, replications: int, seed: int = 1) -> DrawShare:
+    """Time in random draws and in total, for one chunk as a worker runs it (recording and sketching included)."""
     rng = TimedGenerator(np.random.default_rng(seed))
     params = draw_parameters(sc, replications, rng._rng)
     reducer = _Reducer(replications, sc.horizon_days + 1, len(sc.contingent_ids), 0, True)
     model = Model(params, rng, default_processes(params), recorders=[reducer])  # type: ignore[arg-type]
     t0 = time.perf_counter()
     model.run()
-    return rng.seconds, time.perf_counter() - t0, rng.calls
+    return DrawShare(time.perf_counter() - t0, rng.seconds, rng.variates, rng.calls)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     days = sc.horizon_days
     n = args.replications
 
-    def rate(scenario: ks.Scenario, workers: int | None = None, reps: int = n) -> float:
-        run = lambda: ks.simulate(scenario, reps, seed=1, workers=workers, trajectories=False, progress=False)  # noqa: E731
-        return reps * days / _time(run, args.repeat)
+    def rate(scenario: ks.Scenario, workers: int | None = None) -> float:
+        run = lambda: ks.simulate(scenario, n, seed=1, workers=workers, trajectories=False, progress=False)  # noqa: E731
+        return n * days / _time(run, 1)
 
     # 1 process and 2 workers alternately, so that a machine whose speed drifts slows both alike
     pairs = [(rate(sc), rate(sc, workers=2)) for _ in range(args.repeat)]
@@ -120,12 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     two = statistics.median(p[1] for p in pairs)
     seeds = np.random.SeedSequence(1).spawn(args.singles)
     single = args.singles * days / _time(lambda: [ks.simulate(sc, 1, seed=s, progress=False) for s in seeds], 1)
-    shares = sorted(
-        (draw_share(sc, ks.run.DEFAULT_CHUNK_SIZE, seed) for seed in range(1, 4)), key=lambda d: (d[1] - d[0]) / d[0]
-    )
-    draws, total, calls = shares[1]  # the chunk of median ratio
-    ratios = [(t - d) / d for d, t, _ in shares]
-    floor = ks.run.DEFAULT_CHUNK_SIZE * days / draws
+    chunk_days = ks.run.DEFAULT_CHUNK_SIZE * days
+    shares = sorted((draw_share(sc, ks.run.DEFAULT_CHUNK_SIZE, seed) for seed in range(1, 4)), key=lambda d: d.ratio)
+    share = shares[1]  # the chunk of median ratio
+    floor = chunk_days / share.draws
     variants = {
         "every binomial draw exact (noise.approximation = none)": rate(sc.replace({"noise.approximation": "none"})),
         "mean-field, no draws (noise.kind = none)": rate(sc.replace({"noise.kind": "none"})),
@@ -150,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         f"| speed-up over the same model run one replication at a time ({single:,.0f}/s) | ≥ 300× | {one / single:,.0f}× |"
     )
     print(
-        f"| time in the step outside random draws, relative to the draws | ≤ 1× | {ratios[1]:.2f}× "
-        f"(median of 3 chunks, range {ratios[0]:.2f}–{ratios[2]:.2f}; {draws:.2f} s of {total:.2f} s "
-        f"in {calls:,} draw calls) |"
+        f"| time in the step outside random draws, relative to the draws | ≤ 1× | {share.ratio:.2f}× "
+        f"(median of 3 chunks, range {shares[0].ratio:.2f}–{shares[2].ratio:.2f}; {share.draws:.2f} s of "
+        f"{share.total:.2f} s in {share.calls:,} draw calls) |"
     )
     if memory is not None:
         seconds, mem_rate, peak, _ = memory
@@ -162,6 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"| 2 workers over 1 worker | ≥ 1.8× | {two / one:.2f}× |")
     print(f"\nfloor set by the draws alone: {floor:,.0f} replication-days/s per core, {2 * floor:,.0f} on 2 cores")
+    print("draws of one chunk (the median one), by Generator method:")
+    for name, seconds in sorted(share.seconds.items(), key=lambda kv: -kv[1]):
+        count = share.variates[name]
+        print(
+            f"  {name:<16} {count / chunk_days:5.2f} variates per replication-day, {seconds / count * 1e9:5.1f} ns each, "
+            f"{seconds / chunk_days * 1e9:6.1f} ns per replication-day"
+        )
     print("variants, 1 process:")
     for name, value in variants.items():
         print(f"  {name:<58} {value:>12,.0f} replication-days/s")

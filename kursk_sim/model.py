@@ -284,7 +284,10 @@ def binomial_counts(
     rounded normal variates with the same mean and variance, kept within
     ``[0, n]``; the others (and all of them when ``normal_above`` is
     infinite) are exact. Normal variates are drawn only for the elements
-    that need them.
+    that need them. Exact draws are made in order of (last-axis index,
+    ``n``), which lets NumPy reuse a draw's set-up for the next one (about
+    twice as fast where ``p`` is the same down a column); the order is fixed
+    by the inputs, so a seed still gives the same draws.
 
     Parameters
     ----------
@@ -332,8 +335,39 @@ def binomial_counts(
         np.minimum(z, n_flat[normal], out=z)
         flat[normal] = z
     if exact.size:
-        flat[exact] = rng.binomial(n_flat[exact].astype(np.int64), _gather_broadcast(p, n.shape, exact))
+        trials = n_flat[exact].astype(np.int64)
+        # var is no longer needed: its memory holds the sort key, then the sorted indices
+        exact, trials = _in_cache_friendly_order(
+            exact, trials, n.shape[-1] if n.ndim > 1 else 1, var_flat.view(np.intp)
+        )
+        flat[exact] = rng.binomial(trials, _gather_broadcast(p, n.shape, exact))
     return out
+
+
+def _in_cache_friendly_order(
+    index: NDArray[np.intp], trials: NDArray[np.int64], columns: int, scratch: NDArray[np.intp]
+) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """Exact draws' flat indices and trials, sorted by column and then by trials (unsorted if the keys are too wide).
+
+    NumPy's binomial sampler keeps its set-up (a logarithm, an exponential and
+    a square root) while consecutive draws have the same ``n`` and ``p``, and
+    recomputes it otherwise. In a column of a ``(replications, contingents)``
+    array ``p`` is often the same for every replication, so drawing each
+    column's elements in order of ``n`` roughly halves the cost of a draw.
+    Any order gives the same distribution (the draws are independent); this
+    one is fixed by the inputs, so results stay reproducible. ``scratch``
+    (at least as long as ``index``) is overwritten; nothing else is.
+    """
+    span = int(trials.max()) + 1
+    if span * columns > np.iinfo(np.uint16).max + 1:
+        return index, trials
+    key = scratch[: index.size]
+    np.remainder(index, columns, out=key)
+    key *= span
+    key += trials
+    order = np.argsort(key.astype(np.uint16), kind="stable")  # a radix sort for 16-bit keys
+    sorted_index = np.take(index, order, out=key, mode="clip")  # "clip": unbuffered; order is in range
+    return sorted_index, np.take(trials, order, out=index, mode="clip")  # index is free once taken
 
 
 def _gather_broadcast(p: Array, shape: tuple[int, ...], index: NDArray[np.intp]) -> Array:

@@ -112,3 +112,26 @@ def test_probabilities_broadcast_along_leading_axes(p_shape: tuple[int, ...]) ->
     got = binomial_counts(np.random.default_rng(8), n, p, 10.0, work=np.empty(n.shape))
     np.testing.assert_array_equal(got, expected)
     assert 0 < ((n * full * (1 - full)) < 10).mean() < 1  # both samplers were used
+
+
+@pytest.mark.parametrize("trials", [(1, 2, 5, 20, 60), (1, 30_000)])  # keys narrow (sorted draws) and too wide
+def test_exact_draws_land_on_their_own_elements(trials: tuple[int, ...]) -> None:
+    """Exact draws are made in an order of (column, n) and written back to the elements they belong to."""
+    rng = np.random.default_rng(11)
+    p = np.array([1e-4, 2e-4, 3e-4]) if trials[-1] > 1_000 else np.array([0.02, 0.1, 0.15])
+    n = rng.choice(np.array(trials, dtype=float), size=(60_000, 3))
+    assert (n * p * (1 - p)).max() < 10  # every draw exact
+    x = binomial_counts(np.random.default_rng(12), n, np.broadcast_to(p, n.shape), 10.0, work=np.empty(n.shape))
+    assert (x == np.rint(x)).all() and (x >= 0).all() and (x <= n).all()
+    for c in range(3):
+        for t in trials:
+            cell = x[n[:, c] == t, c]
+            mean, var = t * p[c], t * p[c] * (1 - p[c])
+            assert abs(cell.mean() - mean) <= 4 * np.sqrt(var / cell.size), (c, t)
+            if mean >= 1:  # the whole distribution, where it has more than a point or two
+                observed = np.bincount(cell.astype(int), minlength=t + 1)
+                expected = stats.binom.pmf(np.arange(t + 1), t, p[c]) * cell.size
+                keep = expected > 5
+                observed = np.append(observed[keep], observed[~keep].sum())
+                expected = np.append(expected[keep], expected[~keep].sum())
+                assert stats.chisquare(observed, expected * observed.sum() / expected.sum()).pvalue > 0.001, (c, t)
