@@ -3,23 +3,25 @@
 Prints the figures of the performance issue next to their targets, and the
 machine they came from (not a test; nothing here asserts a time). Run::
 
-    python benchmarks/bench_simulate.py                 # about 40 minutes, most of it the 10**7 run
+    python benchmarks/bench_simulate.py                 # about 15 minutes, 10 of them the 10**7 run
     python benchmarks/bench_simulate.py --memory-replications 0   # skip the 10**7 run
 
 Figures:
 
 * replication-days per second of summaries-only runs (what a large run
-  does) in this process and on 2 local worker processes;
+  does) in this process and on 2 local worker processes, run alternately;
 * the same model run one replication at a time (the speed-up is what the
   batch state buys);
 * time in the step outside random draws relative to the draws, for a
   chunk as a worker runs it (median of three chunks; recording and
-  sketching included): the draws
-  are the time inside the NumPy ``Generator``'s methods, the rest is
-  everything else (array arithmetic, SimPy, recording); the draws alone set
-  the floor (the fastest the step could be with nothing else);
+  sketching included): the draws are the time inside the NumPy
+  ``Generator``'s methods, the rest is everything else (array arithmetic,
+  SimPy, recording);
 * peak resident memory of all processes of a 10**7-replication run with
   2 workers (``bench_memory.py``);
+* the floor: the draws alone (the fastest the step could be with nothing
+  else), the draws by ``Generator`` method, and the same draws were each
+  made at NumPy's fastest (scalar parameters, set-up made once);
 * variants: every binomial draw exact (no normal approximation), mean-field
   (no draws), negative-binomial noise.
 """
@@ -119,6 +121,20 @@ def draw_share(sc: ks.Scenario, replications: int, seed: int = 1) -> DrawShare:
     return DrawShare(time.perf_counter() - t0, rng.seconds, rng.variates, rng.calls)
 
 
+def fastest_variate_seconds(rng: np.random.Generator, method: str, size: int = 2_000_000) -> float:
+    """Seconds per variate of ``method`` at NumPy's fastest: scalar parameters, so its set-up is made once.
+
+    Binomial draws are timed at ``n = 90, p = 0.06`` (mean 5.4, like the
+    step's exact draws, whose means are mostly 1-10); best of 5.
+    """
+    draw = {
+        "binomial": lambda: rng.binomial(90, 0.06, size),
+        "standard_normal": lambda: rng.standard_normal(size),
+        "random": lambda: rng.random(size),
+    }[method]
+    return min(_time(draw, 1) for _ in range(5)) / size
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=262_144, help="replications of the timed runs (16 chunks)")
@@ -182,12 +198,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| 2 workers over 1 worker | ≥ 1.8× | {two / one:.2f}× |")
     print(f"\nfloor set by the draws alone: {floor:,.0f} replication-days/s per core, {2 * floor:,.0f} on 2 cores")
     print("draws of one chunk (the median one), by Generator method:")
+    fastest = 0.0  # seconds per replication-day of the same draws at NumPy's fastest
     for name, seconds in sorted(share.seconds.items(), key=lambda kv: -kv[1]):
         count = share.variates[name]
+        best = fastest_variate_seconds(np.random.default_rng(2), name)
+        fastest += count / chunk_days * best
         print(
-            f"  {name:<16} {count / chunk_days:5.2f} variates per replication-day, {seconds / count * 1e9:5.1f} ns each, "
-            f"{seconds / chunk_days * 1e9:6.1f} ns per replication-day"
+            f"  {name:<16} {count / chunk_days:5.2f} variates per replication-day, {seconds / count * 1e9:5.1f} ns each "
+            f"({best * 1e9:4.1f} ns at NumPy's fastest), {seconds / chunk_days * 1e9:6.1f} ns per replication-day"
         )
+    print(
+        f"the same draws, each at NumPy's fastest, with nothing else: {1 / fastest:,.0f} replication-days/s per core, "
+        f"{2 / fastest:,.0f} on 2 cores"
+    )
     print("variants, 1 process:")
     for name, value in variants.items():
         print(f"  {name:<58} {value:>12,.0f} replication-days/s")
