@@ -40,15 +40,20 @@ def test_single_draws_at_and_above_the_threshold(n: int, p: float) -> None:
     assert np.abs(empirical - stats.binom.cdf(support, n, p)).max() < 0.025
 
 
+def binomial_chisquare_pvalue(x: np.ndarray, n: int, p: float) -> float:
+    """Chi-square p-value of draws ``x`` against Binomial(n, p), sparse tails pooled (expected counts > 5)."""
+    observed = np.bincount(x.astype(int), minlength=n + 1)
+    expected = stats.binom.pmf(np.arange(n + 1), n, p) * x.size
+    keep = expected > 5
+    observed = np.append(observed[keep], observed[~keep].sum())
+    expected = np.append(expected[keep], expected[~keep].sum())
+    return float(stats.chisquare(observed, expected * observed.sum() / expected.sum()).pvalue)
+
+
 def test_draws_below_the_threshold_are_exact() -> None:
     n, p = 40, 0.3  # variance 8.4 < 10
     x = draws(n, p, 10.0, seed=2)
-    observed = np.bincount(x.astype(int), minlength=n + 1)
-    expected = stats.binom.pmf(np.arange(n + 1), n, p) * DRAWS
-    keep = expected > 5  # pool the sparse tails
-    observed = np.append(observed[keep], observed[~keep].sum())
-    expected = np.append(expected[keep], expected[~keep].sum())
-    assert stats.chisquare(observed, expected * observed.sum() / expected.sum()).pvalue > 0.001
+    assert binomial_chisquare_pvalue(x, n, p) > 0.001
 
 
 def test_degenerate_draws() -> None:
@@ -129,9 +134,4 @@ def test_exact_draws_land_on_their_own_elements(trials: tuple[int, ...]) -> None
             mean, var = t * p[c], t * p[c] * (1 - p[c])
             assert abs(cell.mean() - mean) <= 4 * np.sqrt(var / cell.size), (c, t)
             if mean >= 1:  # the whole distribution, where it has more than a point or two
-                observed = np.bincount(cell.astype(int), minlength=t + 1)
-                expected = stats.binom.pmf(np.arange(t + 1), t, p[c]) * cell.size
-                keep = expected > 5
-                observed = np.append(observed[keep], observed[~keep].sum())
-                expected = np.append(expected[keep], expected[~keep].sum())
-                assert stats.chisquare(observed, expected * observed.sum() / expected.sum()).pvalue > 0.001, (c, t)
+                assert binomial_chisquare_pvalue(cell, t, p[c]) > 0.001, (c, t)
