@@ -74,7 +74,11 @@ class BatchState:
 
     All counts are float64 arrays of shape ``(n, C)`` holding whole numbers
     when the noise is random (exact below 2**53), fractional values in
-    mean-field runs. Conservation holds for every contingent and
+    mean-field runs. They are stored column-major (``order="F"``: each
+    contingent's column contiguous), which is what makes per-contingent
+    arithmetic and the binomial draws fast; a process that replaces one
+    should keep that order (``np.copy`` and ufuncs do, ``ndarray.copy()``
+    does not), though any order gives the same results. Conservation holds for every contingent and
     replication::
 
         strength == initial + arrived + returned - (killed + wounded + missing)
@@ -87,7 +91,7 @@ class BatchState:
     missing: Array
     arrived: Array
     returned: Array
-    recovering: Array  # (stages, n, C) wounded on their way back to duty, each stage contiguous
+    recovering: Array  # (stages, n, C) wounded on their way back to duty, each stage contiguous (column-major)
     area: Array  # (n,)
     engaged: NDArray[np.bool_]  # (n,) the defender still holds the front
     events: dict[str, NDArray[np.int64]]  # day index of each event, -1 if none
@@ -198,7 +202,7 @@ class Model:
         return int(math.floor(self.env.now))
 
     def _work(self, shape: tuple[int, ...]) -> Array:
-        """A float64 work array of ``shape``, reused by every call (contents undefined).
+        """A column-major float64 work array of ``shape``, reused by every call (contents undefined).
 
         Fresh arrays of this size would each be new memory from the system
         (page faults, which cost as much as the arithmetic on a VM).
@@ -207,7 +211,7 @@ class Model:
         if work is None:
             if len(self._scratch) >= 8:  # shapes that change day by day (subsets): keep a few only
                 self._scratch.clear()
-            work = self._scratch[shape] = np.empty(shape)
+            work = self._scratch[shape] = np.empty(shape, order="F")
         return work
 
     # --------------------------------------------------------------- state
@@ -215,19 +219,19 @@ class Model:
         p = self.params
         n, c = p.n, len(p.contingent_ids)
         strength = p.per_contingent("strength")
-        zeros = lambda: np.zeros((n, c))  # noqa: E731
+        zeros = lambda: np.zeros((n, c), order="F")  # noqa: E731
         events = {w.event: np.full(n, NOT_YET, dtype=np.int64) for w in p.waves}
         for name in self.event_names(p):
             events.setdefault(name, np.full(n, NOT_YET, dtype=np.int64))
         return BatchState(
-            initial=strength.copy(),
+            initial=np.copy(strength),
             strength=strength,
             killed=zeros(),
             wounded=zeros(),
             missing=zeros(),
             arrived=zeros(),
             returned=zeros(),
-            recovering=np.zeros((int(p.rtd_stages.max()), n, c)),
+            recovering=np.zeros((int(p.rtd_stages.max()), c, n)).transpose(0, 2, 1),  # each stage column-major
             area=np.broadcast_to(p["territory.initial_area_km2"], (n,)).astype(float).copy(),
             engaged=np.ones(n, dtype=bool),
             events=events,
@@ -284,8 +288,9 @@ def binomial_counts(
     rounded normal variates with the same mean and variance, kept within
     ``[0, n]``; the others (and all of them when ``normal_above`` is
     infinite) are exact. Normal variates are drawn only for the elements
-    that need them. Exact draws are made in order of (last-axis index,
-    ``n``), which lets NumPy reuse a draw's set-up for the next one (about
+    that need them, in column-major order. Exact draws are made column by
+    column (a column is every index but the first), each column's in order
+    of ``n``, which lets NumPy reuse a draw's set-up for the next one (about
     twice as fast where ``p`` is the same down a column); the order is fixed
     by the inputs, so a seed still gives the same draws.
 
@@ -293,19 +298,27 @@ def binomial_counts(
     ----------
     rng : numpy.random.Generator
     n : ndarray of float
-        Numbers of trials, whole.
+        Numbers of trials, whole. Column-major (Fortran) arrays are read in
+        place; others are copied to that order first.
     p : array_like
-        Probabilities in [0, 1], broadcastable to ``n``.
+        Probabilities in [0, 1], broadcastable to ``n``. Where ``p`` is the
+        same down every column (shape ``(1, ...)`` or fewer dimensions than
+        ``n``), each column's exact draws use one scalar probability.
     normal_above : float
         Variance from which a draw is approximated (at least 1).
     work : ndarray, optional
-        Float64 array of ``n``'s shape for intermediate values (its contents
-        are overwritten); a caller drawing every day passes the same one to
-        avoid fresh memory each time.
+        Column-major float64 array of ``n``'s shape for intermediate values
+        (its contents are overwritten); a caller drawing every day passes
+        the same one to avoid fresh memory each time.
 
     Returns
     -------
-    ndarray of float, shape of ``n``
+    ndarray of float, shape of ``n``, column-major
+
+    Raises
+    ------
+    ValueError
+        If ``work`` is not a column-major float64 array of ``n``'s shape.
 
     Examples
     --------
@@ -317,11 +330,17 @@ def binomial_counts(
     if normal_above == np.inf:
         return rng.binomial(n.astype(np.int64), p).astype(float)
     p = np.asarray(p, dtype=float)
-    out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1); new and contiguous
-    var = np.empty(out.shape) if work is None else work
+    out = np.multiply(n, p, order="F")  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
+    if work is None:
+        var = np.empty(out.shape, order="F")
+    elif work.shape != out.shape or work.dtype != np.float64 or not work.flags.f_contiguous:
+        raise ValueError(f"binomial_counts: work must be a column-major float64 array of shape {out.shape}")
+    else:
+        var = work
     np.subtract(1.0, p, out=var)
     var *= out
-    flat, var_flat, n_flat = out.reshape(-1), var.reshape(-1), n.reshape(-1)
+    # flat views in column-major order (a copy of n only if it is not column-major)
+    flat, var_flat, n_flat = out.reshape(-1, order="F"), var.reshape(-1, order="F"), n.reshape(-1, order="F")
     normal_mask = var_flat >= normal_above
     normal = np.flatnonzero(normal_mask)  # drawn only where needed: a third are degenerate
     exact = np.flatnonzero((var_flat > 0.0) ^ normal_mask)  # 0 < var < normal_above (normal_above >= 1)
@@ -335,66 +354,59 @@ def binomial_counts(
         np.minimum(z, n_flat[normal], out=z)
         flat[normal] = z
     if exact.size:
-        trials = n_flat[exact].astype(np.int64)
-        # var is no longer needed: its memory holds the sort key, then the sorted indices
-        exact, trials = _in_cache_friendly_order(
-            exact, trials, n.shape[-1] if n.ndim > 1 else 1, var_flat.view(np.intp)
-        )
-        flat[exact] = rng.binomial(trials, _gather_broadcast(p, n.shape, exact))
+        _draw_exact(rng, flat, n_flat, p, out.shape, exact, var_flat.view(np.intp))  # var no longer needed
     return out
 
 
-#: Fewer exact draws than this are made in their own order: sorting them costs more than it saves.
+#: Fewer exact draws than this in a column are made in their own order: sorting them costs more than it saves.
 SORT_FROM = 256
 _UINT16_KEYS = 2**16  # (np.iinfo costs 15 us a call)
 
 
-def _in_cache_friendly_order(
-    index: NDArray[np.intp], trials: NDArray[np.int64], columns: int, scratch: NDArray[np.intp]
-) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """Exact draws' flat indices and trials, sorted by column and then by trials (unsorted if the keys are too wide).
+def _draw_exact(
+    rng: np.random.Generator,
+    flat: Array,
+    n_flat: Array,
+    p: Array,
+    shape: tuple[int, ...],
+    exact: NDArray[np.intp],
+    scratch: NDArray[np.intp],
+) -> None:
+    """Exact draws into ``flat[exact]`` (column-major flat indices), column by column in order of ``n``.
 
     NumPy's binomial sampler keeps its set-up (a logarithm, an exponential and
     a square root) while consecutive draws have the same ``n`` and ``p``, and
-    recomputes it otherwise. In a column of a ``(replications, contingents)``
-    array ``p`` is often the same for every replication, so drawing each
-    column's elements in order of ``n`` roughly halves the cost of a draw.
-    Any order gives the same distribution (the draws are independent); this
-    one is fixed by the inputs, so results stay reproducible. ``scratch``
-    (at least as long as ``index``) is overwritten; nothing else is.
+    recomputes it otherwise. Down a column of a ``(replications,
+    contingents)`` array ``p`` is often the same for every replication, so
+    drawing each column's elements in order of ``n`` (a stable radix sort of
+    16-bit keys) roughly halves the cost of a draw, and a ``p`` the same down
+    every column is passed as one scalar per column. Any order gives the
+    same distribution (the draws are independent); this one is fixed by the
+    inputs, so results stay reproducible. ``scratch`` (as long as ``flat``)
+    is overwritten.
     """
-    if index.size < SORT_FROM:
-        return index, trials
-    span = int(trials.max()) + 1
-    if span * columns > _UINT16_KEYS:
-        return index, trials
-    key = _remainder(index, columns, out=scratch[: index.size])  # the column
-    key *= span
-    key += trials
-    order = np.argsort(key.astype(np.uint16), kind="stable")  # a radix sort for 16-bit keys
-    sorted_index = np.take(index, order, out=key, mode="clip")  # "clip": unbuffered; order is in range
-    return sorted_index, np.take(trials, order, out=index, mode="clip")  # index is free once taken
-
-
-def _gather_broadcast(p: Array, shape: tuple[int, ...], index: NDArray[np.intp]) -> Array:
-    """``np.broadcast_to(p, shape).reshape(-1)[index]`` without copying ``p`` to ``shape`` where it repeats."""
-    if p.shape == shape:
-        return p.reshape(-1)[index]
-    if p.shape == shape[len(shape) - p.ndim :] and p.flags.c_contiguous:  # repeated along leading axes
-        return p.reshape(-1)[_remainder(index, max(p.size, 1))]
-    return np.broadcast_to(p, shape).reshape(-1)[index]
-
-
-def _remainder(index: NDArray[np.intp], divisor: int, out: NDArray[np.intp] | None = None) -> NDArray[np.intp]:
-    """``index % divisor`` for non-negative ``index``, as ``index - divisor * (index // divisor)``.
-
-    NumPy divides by a constant several times faster than it takes a
-    remainder (0.35 against 1.7 ns an element).
-    """
-    out = np.floor_divide(index, divisor, out=out)
-    out *= -divisor
-    out += index
-    return out
+    rows = shape[0] if shape else 1
+    columns = flat.size // rows
+    trials = n_flat[exact].astype(np.int64)
+    if p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):  # the same down every column: a scalar per column
+        p_of_column = np.broadcast_to(p, (1, *shape[1:])).reshape(-1, order="F")
+        p_flat = None
+    else:
+        p_of_column = None
+        p_flat = np.broadcast_to(p, shape).reshape(-1, order="F")  # a view when p is column-major
+    ends = np.searchsorted(exact, np.arange(1, columns + 1) * rows).tolist() if columns > 1 else [exact.size]
+    lo = 0
+    for column, hi in enumerate(ends):
+        if hi == lo:
+            continue
+        index, n_of = exact[lo:hi], trials[lo:hi]
+        if hi - lo >= SORT_FROM and int(n_of.max()) < _UINT16_KEYS:
+            order = np.argsort(n_of.astype(np.uint16), kind="stable")  # a radix sort for 16-bit keys
+            index = np.take(index, order, out=scratch[lo:hi], mode="clip")  # "clip": unbuffered; order is in range
+            n_of = np.take(n_of, order, mode="clip")
+        prob = p_of_column[column] if p_of_column is not None else p_flat[index]
+        flat[index] = rng.binomial(n_of, prob)
+        lo = hi
 
 
 # =============================================================================
@@ -432,7 +444,7 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
             rate *= keep
         elif day > 0:
             rate = np.where(day > start, rate * keep, rate)
-        quota = rate.copy()
+        quota = np.copy(rate)
         for c in defenders:  # the defender's replacements stop once it has left the front
             quota[:, c] *= s.engaged
         if not last_start <= day < first_stop:
@@ -455,7 +467,7 @@ def _issue(quota: Array, expected: Array, issued: Array, integer: bool) -> Array
     """Today's inflow for a quota; whole troops in counting runs, the fraction carried over (in place)."""
     expected += quota
     if not integer:
-        return quota.copy()
+        return np.copy(quota)
     today = np.floor(expected) - issued
     issued += today
     return today
@@ -466,7 +478,7 @@ def _per_contingent_or(p: BatchParameters, suffix: str, default: float) -> Array
     for cid in p.contingent_ids:
         v = p.values.get(f"{cid}.{suffix}")
         cols.append(np.broadcast_to(default if v is None else v, (p.n,)))
-    return np.stack(cols, axis=1).astype(float)
+    return np.stack(cols, axis=1).astype(float, order="F")
 
 
 def wave(index: int) -> Process:
@@ -501,7 +513,7 @@ def return_to_duty(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """
     p, s = model.params, model.state
     stages = p.rtd_stages
-    hazard = np.minimum(stages / p.per_contingent("return_to_duty.mean_delay_days"), 1.0)
+    hazard = _same_down_columns(np.minimum(stages / p.per_contingent("return_to_duty.mean_delay_days"), 1.0))
     n_stages = s.recovering.shape[0]
     # per stage, the contingents that return troops from it: those whose last stage it is (a contingent
     # with fewer stages than the longest has no troops in the stages beyond its own)
@@ -538,7 +550,7 @@ def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
     ]
     yield model.wait_for(Phase.CONDITIONS)
     while True:
-        eff, exp, adv = eff0.copy(), exp0.copy(), np.ones(p.n)
+        eff, exp, adv = np.copy(eff0), np.copy(exp0), np.ones(p.n)
         for mod, d_eff, d_exp, d_adv in effects:
             g = mod.profile_at(model.day)
             if not g.any():
@@ -570,8 +582,11 @@ def side_fire(model: Model) -> tuple[Array, Array]:
 
 
 def side_totals(p: BatchParameters, values: Array) -> Array:
-    """Per-side totals of ``(n, C)`` values: ``(n, 2)``, attacker then defender (one matrix product)."""
-    return values @ p.side_matrix
+    """Per-side totals of ``(n, C)`` values: ``(n, 2)`` column-major, attacker then defender."""
+    out = np.zeros((values.shape[0], 2), order="F")
+    for c, side in enumerate(p.side_of_contingent):  # a few contiguous column sums: faster than a matrix product
+        out[:, side] += values[:, c]
+    return out
 
 
 def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
@@ -583,15 +598,14 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     wounded; a share of the wounded starts on the way back to duty.
     """
     p, s = model.params, model.state
-    att = p.attacker
     k = {"attacker": p["attacker.lethality"], "defender": p["defender.lethality"]}
-    killed_share = p.per_contingent("casualties.killed")
-    missing_share = p.per_contingent("casualties.missing")
+    killed_share = _same_down_columns(p.per_contingent("casualties.killed"))
+    missing_share = _same_down_columns(p.per_contingent("casualties.missing"))
     missing_of_rest = np.divide(
         missing_share, 1.0 - killed_share, out=np.ones_like(missing_share), where=killed_share < 1.0
     )
-    rtd_share = p.per_contingent("return_to_duty.share")
-    side = np.where(att, 0, 1)  # each contingent's column in (n, 2) side arrays
+    rtd_share = _same_down_columns(p.per_contingent("return_to_duty.share"))
+    side = p.side_of_contingent  # each contingent's column in (n, 2) side arrays
     (pa, qa), (pd, qd) = p.law
     # negative binomial draws use the generator even where the mean is 0, so only full batches for them
     may_subset = p.noise != "negative_binomial"
@@ -606,8 +620,8 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         # which use no random numbers, so the draws (and results) are the same either way
         rows = np.flatnonzero(engaged) if may_subset and fighting < SUBSET_BELOW * p.n else slice(None)
         at = _RowsOf(rows)
-        strength, exposure = s.strength[rows], s.exposure[rows]
-        fire = side_totals(p, s.effectiveness[rows] * strength)
+        strength, exposure = _take_rows(s.strength, rows), _take_rows(s.exposure, rows)
+        fire = side_totals(p, _take_rows(s.effectiveness, rows) * strength)
         side_strength = side_totals(p, strength)
         side_loss = np.empty_like(side_strength)
         side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
@@ -638,12 +652,28 @@ SUBSET_BELOW = 0.5
 
 @dataclass(frozen=True)
 class _RowsOf:
-    """Takes the chosen replications (rows) of per-replication parameters; scalars pass through."""
+    """Takes the chosen replications (rows) of per-replication parameters; scalars and single rows pass through."""
 
     rows: slice | NDArray[np.intp]
 
     def __call__(self, x: Any) -> Any:
-        return x if np.ndim(x) == 0 else x[self.rows]
+        return x if np.ndim(x) == 0 or np.shape(x)[0] == 1 else _take_rows(x, self.rows)
+
+
+def _take_rows(x: Array, rows: slice | NDArray[np.intp]) -> Array:
+    """``x[rows]``, column-major for a column-major 2-D ``x`` (plain indexing would return row-major)."""
+    if isinstance(rows, slice) or x.ndim != 2:
+        return x[rows]
+    return x.T[:, rows].T
+
+
+def _same_down_columns(x: Array) -> Array:
+    """``x[:1]`` when every row of ``(n, C)`` values is the same, else ``x``.
+
+    One row broadcasts for free, and the binomial draws then take one
+    scalar probability per column (see :func:`binomial_counts`).
+    """
+    return x[:1] if x.ndim == 2 and x.shape[0] > 1 and bool((x == x[:1]).all()) else x
 
 
 def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
@@ -692,13 +722,15 @@ def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
         at_risk = s.engaged & (s.area < p["encirclement.area_below_km2"])
         if at_risk.any():
             hit = at_risk & (model.rng.random(p.n) < p["encirclement.daily_hazard"])
-            if hit.any():
-                frac = np.where(hit, np.broadcast_to(p["encirclement.loss_fraction"], (p.n,)), 0.0)[:, None]
-                lost = model.thin(s.strength, frac * dfd[None, :])
-                captured = model.thin(lost, np.broadcast_to(p["encirclement.captured_share"], (p.n,))[:, None])
-                s.strength -= lost
-                s.missing += captured
-                s.killed += lost - captured
+            if hit.any():  # drawn for the rows hit alone: the others would draw zeros (no random numbers)
+                rows = np.flatnonzero(hit)
+                at = _RowsOf(rows)
+                frac = np.reshape(at(p["encirclement.loss_fraction"]), (-1, 1)) * dfd[None, :]
+                lost = model.thin(_take_rows(s.strength, rows), frac)
+                captured = model.thin(lost, np.reshape(at(p["encirclement.captured_share"]), (-1, 1)))
+                s.strength[rows] -= lost
+                s.missing[rows] += captured
+                s.killed[rows] += lost - captured
                 end_front(model, hit, event)
         yield model.env.timeout(1.0)
 

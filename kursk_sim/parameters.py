@@ -91,14 +91,14 @@ class BatchParameters:
         return self.values[path]
 
     @cached_property
-    def side_matrix(self) -> Array:
-        """``(C, 2)`` one-hot matrix: contingent on the attacker's side, on the defender's."""
-        return np.stack([self.attacker, ~self.attacker], axis=1).astype(float)
+    def side_of_contingent(self) -> NDArray[np.intp]:
+        """``(C,)`` each contingent's side: 0 attacker, 1 defender (its column in ``(n, 2)`` side arrays)."""
+        return np.where(self.attacker, 0, 1)
 
     def per_contingent(self, suffix: str) -> Array:
-        """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``."""
+        """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``, column-major like the model's state."""
         cols = [np.broadcast_to(self.values[f"{cid}.{suffix}"], (self.n,)) for cid in self.contingent_ids]
-        return np.stack(cols, axis=1).astype(float)
+        return np.stack(cols, axis=1).astype(float, order="F")
 
 
 def _law(law: Law, values: dict[str, Any]) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
@@ -165,8 +165,8 @@ def draw_parameters(scenario: Scenario, n: int, rng: np.random.Generator) -> Bat
         if not mod.enabled:
             continue
         base = f"modifiers.{mname}"
-        eff = np.ones((n, n_c))
-        exp = np.ones((n, n_c))
+        eff = np.ones((n, n_c), order="F")
+        exp = np.ones((n, n_c), order="F")
         adv = np.ones(n)
         for target, mult in mod.multiply.items():
             for attr in ("effectiveness", "exposure", "advance"):

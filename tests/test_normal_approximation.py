@@ -114,7 +114,7 @@ def test_probabilities_broadcast_along_leading_axes(p_shape: tuple[int, ...]) ->
     p = rng.uniform(0.0, 1.0, size=p_shape)
     full = np.ascontiguousarray(np.broadcast_to(p, n.shape))
     expected = binomial_counts(np.random.default_rng(8), n, full, 10.0)
-    got = binomial_counts(np.random.default_rng(8), n, p, 10.0, work=np.empty(n.shape))
+    got = binomial_counts(np.random.default_rng(8), n, p, 10.0, work=np.empty(n.shape, order="F"))
     np.testing.assert_array_equal(got, expected)
     assert 0 < ((n * full * (1 - full)) < 10).mean() < 1  # both samplers were used
 
@@ -126,7 +126,9 @@ def test_exact_draws_land_on_their_own_elements(trials: tuple[int, ...]) -> None
     p = np.array([1e-4, 2e-4, 3e-4]) if trials[-1] > 1_000 else np.array([0.02, 0.1, 0.15])
     n = rng.choice(np.array(trials, dtype=float), size=(60_000, 3))
     assert (n * p * (1 - p)).max() < 10  # every draw exact
-    x = binomial_counts(np.random.default_rng(12), n, np.broadcast_to(p, n.shape), 10.0, work=np.empty(n.shape))
+    x = binomial_counts(
+        np.random.default_rng(12), n, np.broadcast_to(p, n.shape), 10.0, work=np.empty(n.shape, order="F")
+    )
     assert (x == np.rint(x)).all() and (x >= 0).all() and (x <= n).all()
     for c in range(3):
         for t in trials:
