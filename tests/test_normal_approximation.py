@@ -119,16 +119,16 @@ def test_probabilities_broadcast_along_leading_axes(p_shape: tuple[int, ...]) ->
     assert 0 < ((n * full * (1 - full)) < 10).mean() < 1  # both samplers were used
 
 
-@pytest.mark.parametrize("trials", [(1, 2, 5, 20, 60), (1, 30_000)])  # keys narrow (sorted draws) and too wide
-def test_exact_draws_land_on_their_own_elements(trials: tuple[int, ...]) -> None:
-    """Exact draws are made in an order of (column, n) and written back to the elements they belong to."""
+@pytest.mark.parametrize("p_down_columns", ["one per column", "full"])
+@pytest.mark.parametrize("trials", [(1, 2, 5, 20, 60), (1, 70_000)])  # n narrow (sorted draws) and too wide
+def test_exact_draws_land_on_their_own_elements(trials: tuple[int, ...], p_down_columns: str) -> None:
+    """Exact draws are made column by column in order of n and written back to the elements they belong to."""
     rng = np.random.default_rng(11)
-    p = np.array([1e-4, 2e-4, 3e-4]) if trials[-1] > 1_000 else np.array([0.02, 0.1, 0.15])
+    p = np.array([1e-4, 1.2e-4, 3e-5]) if trials[-1] > 1_000 else np.array([0.02, 0.1, 0.15])
     n = rng.choice(np.array(trials, dtype=float), size=(60_000, 3))
     assert (n * p * (1 - p)).max() < 10  # every draw exact
-    x = binomial_counts(
-        np.random.default_rng(12), n, np.broadcast_to(p, n.shape), 10.0, work=np.empty(n.shape, order="F")
-    )
+    given = p if p_down_columns == "one per column" else np.asfortranarray(np.broadcast_to(p, n.shape))
+    x = binomial_counts(np.random.default_rng(12), n, given, 10.0, work=np.empty(n.shape, order="F"))
     assert (x == np.rint(x)).all() and (x >= 0).all() and (x <= n).all()
     for c in range(3):
         for t in trials:
@@ -137,3 +137,22 @@ def test_exact_draws_land_on_their_own_elements(trials: tuple[int, ...]) -> None
             assert abs(cell.mean() - mean) <= 4 * np.sqrt(var / cell.size), (c, t)
             if mean >= 1:  # the whole distribution, where it has more than a point or two
                 assert binomial_chisquare_pvalue(cell, t, p[c]) > 0.001, (c, t)
+
+
+def test_layout_of_the_input_does_not_change_the_draws() -> None:
+    """Row-major and column-major ``n`` and ``p`` give the same draws (the draws follow column-major order)."""
+    rng = np.random.default_rng(3)
+    n = np.rint(rng.uniform(0.0, 300.0, size=(500, 4)))
+    p = rng.uniform(0.0, 1.0, size=(500, 4))
+    by_rows = binomial_counts(np.random.default_rng(9), n, p, 10.0)
+    by_columns = binomial_counts(np.random.default_rng(9), np.asfortranarray(n), np.asfortranarray(p), 10.0)
+    np.testing.assert_array_equal(by_rows, by_columns)
+    assert 0 < ((n * p * (1 - p)) < 10).mean() < 1  # both samplers were used
+
+
+def test_a_row_major_work_array_is_refused() -> None:
+    n = np.full((100, 3), 50.0)
+    with pytest.raises(ValueError, match="column-major float64 array of shape"):
+        binomial_counts(np.random.default_rng(0), n, 0.5, 10.0, work=np.empty((100, 3)))
+    with pytest.raises(ValueError, match=r"shape \(100, 3\)"):
+        binomial_counts(np.random.default_rng(0), n, 0.5, 10.0, work=np.empty((3, 100), order="F"))
