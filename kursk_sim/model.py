@@ -346,12 +346,12 @@ def binomial_counts(
     exact = np.flatnonzero((var_flat > 0.0) ^ normal_mask)  # 0 < var < normal_above (normal_above >= 1)
     if normal.size:
         z = rng.standard_normal(normal.size)
-        sd = var_flat[normal]
+        sd = np.take(var_flat, normal)  # np.take gathers faster than fancy indexing
         z *= np.sqrt(sd, out=sd)
-        z += flat[normal]
+        z += np.take(flat, normal)
         np.rint(z, out=z)
         np.maximum(z, 0.0, out=z)  # two passes are faster than np.clip's one
-        np.minimum(z, n_flat[normal], out=z)
+        np.minimum(z, np.take(n_flat, normal), out=z)
         flat[normal] = z
     if exact.size:
         _draw_exact(rng, flat, n_flat, p, out.shape, exact, var_flat.view(np.intp))  # var no longer needed
@@ -387,10 +387,11 @@ def _draw_exact(
     """
     rows = shape[0] if shape else 1
     columns = flat.size // rows
-    trials = n_flat[exact].astype(np.int64)
-    if p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):  # the same down every column: a scalar per column
-        p_of_column = np.broadcast_to(p, (1, *shape[1:])).reshape(-1, order="F")
-        p_flat = None
+    trials = np.take(n_flat, exact).astype(np.int64)
+    if shape and p.shape == (1, *shape[1:]):  # the same down every column: a scalar per column
+        p_of_column, p_flat = p.reshape(-1, order="F"), None
+    elif p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):
+        p_of_column, p_flat = np.broadcast_to(p, (1, *shape[1:])).reshape(-1, order="F"), None
     else:
         p_of_column = None
         p_flat = np.broadcast_to(p, shape).reshape(-1, order="F")  # a view when p is column-major
@@ -404,7 +405,7 @@ def _draw_exact(
             order = np.argsort(n_of.astype(np.uint16), kind="stable")  # a radix sort for 16-bit keys
             index = np.take(index, order, out=scratch[lo:hi], mode="clip")  # "clip": unbuffered; order is in range
             n_of = np.take(n_of, order, mode="clip")
-        prob = p_of_column[column] if p_of_column is not None else p_flat[index]
+        prob = p_of_column[column] if p_of_column is not None else np.take(p_flat, index)
         flat[index] = rng.binomial(n_of, prob)
         lo = hi
 
@@ -664,7 +665,7 @@ def _take_rows(x: Array, rows: slice | NDArray[np.intp]) -> Array:
     """``x[rows]``, column-major for a column-major 2-D ``x`` (plain indexing would return row-major)."""
     if isinstance(rows, slice) or x.ndim != 2:
         return x[rows]
-    return x.T[:, rows].T
+    return np.take(x.T, rows, axis=1).T
 
 
 def _same_down_columns(x: Array) -> Array:

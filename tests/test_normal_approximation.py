@@ -106,7 +106,7 @@ def test_area_and_events_agree_with_exact_sampling(both: tuple[ks.Ensemble, ks.E
         assert abs(pa - pe) <= 4 * se, event
 
 
-@pytest.mark.parametrize("p_shape", [(), (3,), (400, 3), (2, 400, 3)])
+@pytest.mark.parametrize("p_shape", [(), (3,), (400, 3), (1, 400, 3), (1, 1, 3), (2, 1, 3), (2, 400, 3)])
 def test_probabilities_broadcast_along_leading_axes(p_shape: tuple[int, ...]) -> None:
     """``p`` repeated along leading axes gives the draws of ``p`` written out in full, work array or not."""
     rng = np.random.default_rng(7)
