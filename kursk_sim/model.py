@@ -34,6 +34,7 @@ its phase with :meth:`Model.wait_for` and reads or changes ``model.state``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ import simpy
 from numpy.typing import ArrayLike, NDArray
 
 from .laws import expected_losses
-from .parameters import BatchParameters
+from .parameters import BatchParameters, ModifierParameters
 
 __all__ = ["Phase", "BatchState", "Model", "Process", "DEFAULT_PROCESSES", "default_processes", "binomial_counts"]
 
@@ -514,7 +515,7 @@ def return_to_duty(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """
     p, s = model.params, model.state
     stages = p.rtd_stages
-    hazard = _same_down_columns(np.minimum(stages / p.per_contingent("return_to_duty.mean_delay_days"), 1.0))
+    hazard = _one_row_if_all_same(np.minimum(stages / p.per_contingent("return_to_duty.mean_delay_days"), 1.0))
     n_stages = s.recovering.shape[0]
     # per stage, the contingents that return troops from it: those whose last stage it is (a contingent
     # with fewer stages than the longest has no troops in the stages beyond its own)
@@ -546,7 +547,7 @@ def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
     # (modifier, [(column, full effect - 1)] for effectiveness, the same for exposure, advance's or None):
     # only the contingents a modifier changes are touched
     effects = [
-        (mod, _changed_columns(mod.effectiveness), _changed_columns(mod.exposure), _changed(mod.advance))
+        (_timing_once(mod), _changed_columns(mod.effectiveness), _changed_columns(mod.exposure), _changed(mod.advance))
         for mod in p.modifiers
     ]
     yield model.wait_for(Phase.CONDITIONS)
@@ -565,9 +566,17 @@ def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
         yield model.env.timeout(1.0)
 
 
+def _timing_once(mod: ModifierParameters) -> ModifierParameters:
+    """The modifier with its timing as one row when every replication has the same (its profile computed once)."""
+    start, end, scale = (_one_row_if_all_same(x) for x in (mod.start, mod.end, mod.scale))
+    if start.shape == end.shape == scale.shape == (1,):
+        return dataclasses.replace(mod, start=start, end=end, scale=scale)
+    return mod
+
+
 def _changed(multiplier: Array) -> Array | None:
-    """``multiplier - 1``, or None where the multiplier is 1 throughout."""
-    return None if np.all(multiplier == 1.0) else multiplier - 1.0
+    """``multiplier - 1`` (one row if the same in every replication), or None where it is 1 throughout."""
+    return None if np.all(multiplier == 1.0) else _one_row_if_all_same(multiplier - 1.0)
 
 
 def _changed_columns(multiplier: Array) -> list[tuple[int, Array]]:
@@ -600,12 +609,12 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """
     p, s = model.params, model.state
     k = {"attacker": p["attacker.lethality"], "defender": p["defender.lethality"]}
-    killed_share = _same_down_columns(p.per_contingent("casualties.killed"))
-    missing_share = _same_down_columns(p.per_contingent("casualties.missing"))
+    killed_share = _one_row_if_all_same(p.per_contingent("casualties.killed"))
+    missing_share = _one_row_if_all_same(p.per_contingent("casualties.missing"))
     missing_of_rest = np.divide(
         missing_share, 1.0 - killed_share, out=np.ones_like(missing_share), where=killed_share < 1.0
     )
-    rtd_share = _same_down_columns(p.per_contingent("return_to_duty.share"))
+    rtd_share = _one_row_if_all_same(p.per_contingent("return_to_duty.share"))
     side = p.side_of_contingent  # each contingent's column in (n, 2) side arrays
     (pa, qa), (pd, qd) = p.law
     # negative binomial draws use the generator even where the mean is 0, so only full batches for them
@@ -668,13 +677,15 @@ def _take_rows(x: Array, rows: slice | NDArray[np.intp]) -> Array:
     return np.take(x.T, rows, axis=1).T
 
 
-def _same_down_columns(x: Array) -> Array:
-    """``x[:1]`` when every row of ``(n, C)`` values is the same, else ``x``.
+def _one_row_if_all_same(x: Array) -> Array:
+    """``x[:1]`` when every replication (row) of ``x`` has the same values, else ``x``.
 
-    One row broadcasts for free, and the binomial draws then take one
-    scalar probability per column (see :func:`binomial_counts`).
+    One row broadcasts for free (an ``(n, C)`` probability the same down
+    its columns is drawn with one scalar per column, see
+    :func:`binomial_counts`), and arithmetic on it is done once, not ``n``
+    times.
     """
-    return x[:1] if x.ndim == 2 and x.shape[0] > 1 and bool((x == x[:1]).all()) else x
+    return x[:1] if x.ndim and x.shape[0] > 1 and bool((x == x[:1]).all()) else x
 
 
 def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
