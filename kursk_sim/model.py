@@ -347,12 +347,12 @@ def binomial_counts(
     exact = np.flatnonzero((var_flat > 0.0) ^ normal_mask)  # 0 < var < normal_above (normal_above >= 1)
     if normal.size:
         z = rng.standard_normal(normal.size)
-        sd = np.take(var_flat, normal)  # np.take gathers faster than fancy indexing
+        sd = var_flat.take(normal)  # take gathers faster than fancy indexing
         z *= np.sqrt(sd, out=sd)
-        z += np.take(flat, normal)
+        z += flat.take(normal)
         np.rint(z, out=z)
         np.maximum(z, 0.0, out=z)  # two passes are faster than np.clip's one
-        np.minimum(z, np.take(n_flat, normal), out=z)
+        np.minimum(z, n_flat.take(normal), out=z)
         flat[normal] = z
     if exact.size:
         _draw_exact(rng, flat, n_flat, p, out.shape, exact, var_flat.view(np.intp))  # var no longer needed
@@ -388,7 +388,7 @@ def _draw_exact(
     """
     rows = shape[0] if shape else 1
     columns = flat.size // rows
-    trials = np.take(n_flat, exact).astype(np.int64)
+    trials = n_flat.take(exact).astype(np.int64)
     if shape and p.shape == (1, *shape[1:]):  # the same down every column: a scalar per column
         p_of_column, p_flat = p.reshape(-1, order="F"), None
     elif p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):
@@ -396,6 +396,13 @@ def _draw_exact(
     else:
         p_of_column = None
         p_flat = np.broadcast_to(p, shape).reshape(-1, order="F")  # a view when p is column-major
+    if exact.size < SORT_FROM:  # too few to gain from sorting: one call, in their own order
+        if p_flat is not None:
+            prob = p_flat.take(exact)
+        else:
+            prob = p_of_column[0] if columns == 1 else p_of_column.take(exact // rows)
+        flat[exact] = rng.binomial(trials, prob)
+        return
     ends = np.searchsorted(exact, np.arange(1, columns + 1) * rows).tolist() if columns > 1 else [exact.size]
     lo = 0
     for column, hi in enumerate(ends):
@@ -404,9 +411,9 @@ def _draw_exact(
         index, n_of = exact[lo:hi], trials[lo:hi]
         if hi - lo >= SORT_FROM and int(n_of.max()) < _UINT16_KEYS:
             order = np.argsort(n_of.astype(np.uint16), kind="stable")  # a radix sort for 16-bit keys
-            index = np.take(index, order, out=scratch[lo:hi], mode="clip")  # "clip": unbuffered; order is in range
-            n_of = np.take(n_of, order, mode="clip")
-        prob = p_of_column[column] if p_of_column is not None else np.take(p_flat, index)
+            index = index.take(order, out=scratch[lo:hi], mode="clip")  # "clip": unbuffered; order is in range
+            n_of = n_of.take(order, mode="clip")
+        prob = p_of_column[column] if p_of_column is not None else p_flat.take(index)
         flat[index] = rng.binomial(n_of, prob)
         lo = hi
 
@@ -593,9 +600,16 @@ def side_fire(model: Model) -> tuple[Array, Array]:
 
 def side_totals(p: BatchParameters, values: Array) -> Array:
     """Per-side totals of ``(n, C)`` values: ``(n, 2)`` column-major, attacker then defender."""
-    out = np.zeros((values.shape[0], 2), order="F")
-    for c, side in enumerate(p.side_of_contingent):  # a few contiguous column sums: faster than a matrix product
-        out[:, side] += values[:, c]
+    out = np.empty((values.shape[0], 2), order="F")
+    for side, columns in enumerate(p.contingents_of_side):  # contiguous column sums: faster than a matrix product
+        if not columns:
+            out[:, side] = 0.0
+        elif len(columns) == 1:
+            out[:, side] = values[:, columns[0]]
+        else:
+            np.add(values[:, columns[0]], values[:, columns[1]], out=out[:, side])
+            for c in columns[2:]:
+                out[:, side] += values[:, c]
     return out
 
 
@@ -674,7 +688,7 @@ def _take_rows(x: Array, rows: slice | NDArray[np.intp]) -> Array:
     """``x[rows]``, column-major for a column-major 2-D ``x`` (plain indexing would return row-major)."""
     if isinstance(rows, slice) or x.ndim != 2:
         return x[rows]
-    return np.take(x.T, rows, axis=1).T
+    return x.T.take(rows, axis=1).T
 
 
 def _one_row_if_all_same(x: Array) -> Array:

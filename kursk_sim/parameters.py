@@ -95,6 +95,13 @@ class BatchParameters:
         """``(C,)`` each contingent's side: 0 attacker, 1 defender (its column in ``(n, 2)`` side arrays)."""
         return np.where(self.attacker, 0, 1)
 
+    @cached_property
+    def contingents_of_side(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The contingents (column indices) of the attacker's side, then of the defender's."""
+        return tuple(int(c) for c in np.flatnonzero(self.attacker)), tuple(
+            int(c) for c in np.flatnonzero(~self.attacker)
+        )
+
     def per_contingent(self, suffix: str) -> Array:
         """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``, column-major like the model's state."""
         cols = [np.broadcast_to(self.values[f"{cid}.{suffix}"], (self.n,)) for cid in self.contingent_ids]
