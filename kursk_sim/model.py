@@ -331,7 +331,9 @@ def binomial_counts(
     if normal_above == np.inf:
         return rng.binomial(n.astype(np.int64), p).astype(float)
     p = np.asarray(p, dtype=float)
-    out = np.multiply(n, p, order="F")  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
+    out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
+    if not out.flags.f_contiguous:  # (column-major inputs give a column-major product)
+        out = np.asfortranarray(out)
     if work is None:
         var = np.empty(out.shape, order="F")
     elif work.shape != out.shape or work.dtype != np.float64 or not work.flags.f_contiguous:
@@ -340,11 +342,12 @@ def binomial_counts(
         var = work
     np.subtract(1.0, p, out=var)
     var *= out
-    # flat views in column-major order (a copy of n only if it is not column-major)
-    flat, var_flat, n_flat = out.reshape(-1, order="F"), var.reshape(-1, order="F"), n.reshape(-1, order="F")
+    # flat views in column-major order (memory order of column-major arrays; a copy of n if it is not one)
+    flat, var_flat = out.ravel(order="K"), var.ravel(order="K")
+    n_flat = n.ravel(order="K") if n.flags.f_contiguous else n.reshape(-1, order="F")
     normal_mask = var_flat >= normal_above
-    normal = np.flatnonzero(normal_mask)  # drawn only where needed: a third are degenerate
-    exact = np.flatnonzero((var_flat > 0.0) ^ normal_mask)  # 0 < var < normal_above (normal_above >= 1)
+    normal = normal_mask.nonzero()[0]  # drawn only where needed: a third are degenerate
+    exact = ((var_flat > 0.0) ^ normal_mask).nonzero()[0]  # 0 < var < normal_above (normal_above >= 1)
     if normal.size:
         z = rng.standard_normal(normal.size)
         sd = var_flat.take(normal)  # take gathers faster than fancy indexing
