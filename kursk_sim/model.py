@@ -79,8 +79,8 @@ class BatchState:
     contingent's column contiguous), which is what makes per-contingent
     arithmetic and the binomial draws fast; a process that replaces one
     should keep that order (``np.copy`` and ufuncs do, ``ndarray.copy()``
-    does not), though any order gives the same results. Conservation holds for every contingent and
-    replication::
+    does not), though any order gives the same results. Conservation holds
+    for every contingent and replication::
 
         strength == initial + arrived + returned - (killed + wounded + missing)
     """

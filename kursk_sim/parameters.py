@@ -98,9 +98,8 @@ class BatchParameters:
     @cached_property
     def contingents_of_side(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The contingents (column indices) of the attacker's side, then of the defender's."""
-        return tuple(int(c) for c in np.flatnonzero(self.attacker)), tuple(
-            int(c) for c in np.flatnonzero(~self.attacker)
-        )
+        attacker, defender = np.flatnonzero(self.attacker).tolist(), np.flatnonzero(~self.attacker).tolist()
+        return tuple(attacker), tuple(defender)
 
     def per_contingent(self, suffix: str) -> Array:
         """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``, column-major like the model's state."""
