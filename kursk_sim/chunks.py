@@ -222,7 +222,8 @@ def run_chunk(
     """Run one chunk alone: the model after its last day and its reduced record.
 
     This is what a worker runs for each chunk, and what reproduces a chunk
-    named in an error.
+    named in an error. Raises ``ValueError`` for a chunk the plan does not
+    have.
 
     Examples
     --------
@@ -233,6 +234,8 @@ def run_chunk(
     >>> model.params.n, model.chunk
     (1808, 2)
     """
+    if not 0 <= chunk < plan.n_chunks:
+        raise ValueError(f"run_chunk: chunk must be in 0..{plan.n_chunks - 1} for this plan, got {chunk}")
     lo, hi = plan.bounds(chunk)
     rng = np.random.Generator(np.random.PCG64(plan.seed(chunk)))
     params = draw_parameters(scenario, hi - lo, rng)

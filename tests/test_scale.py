@@ -248,3 +248,10 @@ def test_simulate_writes_no_progress_when_told(kursk: ks.Scenario, capsys: pytes
     assert capsys.readouterr().err == ""
     ks.simulate(kursk, 20, seed=1, progress=True)
     assert "100% 20/20 replications" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("chunk", [-1, 3])
+def test_a_chunk_the_plan_does_not_have_is_refused(kursk: ks.Scenario, chunk: int) -> None:
+    plan = ChunkPlan(3 * CHUNK, CHUNK, entropy=5)
+    with pytest.raises(ValueError, match=r"chunk must be in 0\.\.2 for this plan, got"):
+        run_chunk(kursk, plan, chunk)
