@@ -447,7 +447,7 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     keep = 1.0 - decline
     rate = per_day * keep ** np.maximum(-start, 0.0)  # per_day * (1 - decline)**max(day - start, 0), day by day
     last_start, first_stop = start.max(), stop.min()  # every quota flows between these days
-    capped = bool(np.isfinite(cap).any())
+    capped = [(c, cap[:, c]) for c in range(cap.shape[1]) if np.isfinite(cap[:, c]).any()]  # columns a cap can bind
     defenders = np.flatnonzero(~p.attacker)
     yield model.wait_for(Phase.SUPPLY)
     while True:
@@ -463,8 +463,8 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
             quota *= (day >= start) & (day < stop)
         s.quota_today = quota
         arrivals = _issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts)
-        if capped:
-            np.minimum(arrivals, np.maximum(cap - s.strength, 0.0), out=arrivals)
+        for c, ceiling in capped:
+            np.minimum(arrivals[:, c], np.maximum(ceiling - s.strength[:, c], 0.0), out=arrivals[:, c])
         if mob >= 0:
             mobilised = (mob_event != NOT_YET) & (day >= mob_event + p["mobilisation.delay_days"])
             if mobilised.any():  # new formations: not limited by the cap
@@ -662,8 +662,9 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         np.minimum(prob, 1.0, out=prob)
         lost = model.draw_losses(strength, prob)
         killed = model.thin(lost, at(killed_share))
-        missing = model.thin(lost - killed, at(missing_of_rest))
-        wounded = lost - killed - missing
+        wounded = lost - killed  # the rest, for now
+        missing = model.thin(wounded, at(missing_of_rest))
+        wounded -= missing
         recovering = model.thin(wounded, at(rtd_share))
         s.strength[rows] -= lost
         s.killed[rows] += killed
@@ -799,11 +800,21 @@ def mobilisation(model: Model) -> Generator[simpy.events.Event, Any, None]:
     yield model.wait_for(Phase.MOBILISE)
     while True:
         failing = s.quota_today[:, c] < p["mobilisation.replenishment_below"]
-        heavy = side_totals(p, s.casualties)[:, 0] > p["mobilisation.losses_above"]
+        heavy = _attacker_casualties(p, s) > p["mobilisation.losses_above"]
         fire = failing & heavy & (event == NOT_YET)
         if fire.any():
             event[fire] = model.day
         yield model.env.timeout(1.0)
+
+
+def _attacker_casualties(p: BatchParameters, s: BatchState) -> Array:
+    """The attacker side's cumulative casualties, ``(n,)`` (its columns alone)."""
+    total = np.zeros(p.n)
+    for c in p.contingents_of_side[0]:
+        total += s.killed[:, c]
+        total += s.wounded[:, c]
+        total += s.missing[:, c]
+    return total
 
 
 def recorder(model: Model) -> Generator[simpy.events.Event, Any, None]:
