@@ -20,8 +20,8 @@ Figures:
 * peak resident memory of all processes of a 10**7-replication run with
   2 workers (``bench_memory.py``);
 * the floor: the draws alone (the fastest the step could be with nothing
-  else), the draws by ``Generator`` method, and the same draws were each
-  made at NumPy's fastest (scalar parameters, set-up made once);
+  else), the draws by ``Generator`` method, and the same draws each made
+  at NumPy's fastest (scalar parameters, set-up made once);
 * variants: every binomial draw exact (no normal approximation), mean-field
   (no draws), negative-binomial noise.
 """

@@ -392,10 +392,10 @@ def _draw_exact(
     rows = shape[0] if shape else 1
     columns = flat.size // rows
     trials = n_flat.take(exact).astype(np.int64)
-    if shape and p.shape == (1, *shape[1:]):  # the same down every column: a scalar per column
-        p_of_column, p_flat = p.reshape(-1, order="F"), None
-    elif p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):
-        p_of_column, p_flat = np.broadcast_to(p, (1, *shape[1:])).reshape(-1, order="F"), None
+    if p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):  # the same down every column: a scalar per column
+        one_row = (1, *shape[1:])
+        p_of_column = (p if p.shape == one_row else np.broadcast_to(p, one_row)).reshape(-1, order="F")
+        p_flat = None
     else:
         p_of_column = None
         p_flat = np.broadcast_to(p, shape).reshape(-1, order="F")  # a view when p is column-major
@@ -439,9 +439,9 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     p, s = model.params, model.state
     per_day = p.per_contingent("replenishment.per_day")
     decline = p.per_contingent("replenishment.decline_per_day")
-    start = _per_contingent_or(p, "replenishment.start", 0.0)
-    stop = _per_contingent_or(p, "replenishment.stop", np.inf)
-    cap = _per_contingent_or(p, "replenishment.cap", np.inf)
+    start = p.per_contingent("replenishment.start", 0.0)
+    stop = p.per_contingent("replenishment.stop", np.inf)
+    cap = p.per_contingent("replenishment.cap", np.inf)
     mob = p.mobilisation_contingent
     mob_event = s.events[f"{p.attacker_id}_mobilisation"]
     keep = 1.0 - decline
@@ -483,14 +483,6 @@ def _issue(quota: Array, expected: Array, issued: Array, integer: bool) -> Array
     today = np.floor(expected) - issued
     issued += today
     return today
-
-
-def _per_contingent_or(p: BatchParameters, suffix: str, default: float) -> Array:
-    cols = []
-    for cid in p.contingent_ids:
-        v = p.values.get(f"{cid}.{suffix}")
-        cols.append(np.broadcast_to(default if v is None else v, (p.n,)))
-    return np.stack(cols, axis=1).astype(float, order="F")
 
 
 def wave(index: int) -> Process:
@@ -604,15 +596,28 @@ def side_fire(model: Model) -> tuple[Array, Array]:
 def side_totals(p: BatchParameters, values: Array) -> Array:
     """Per-side totals of ``(n, C)`` values: ``(n, 2)`` column-major, attacker then defender."""
     out = np.empty((values.shape[0], 2), order="F")
-    for side, columns in enumerate(p.contingents_of_side):  # contiguous column sums: faster than a matrix product
-        if not columns:
-            out[:, side] = 0.0
-        elif len(columns) == 1:
-            out[:, side] = values[:, columns[0]]
-        else:
-            np.add(values[:, columns[0]], values[:, columns[1]], out=out[:, side])
-            for c in columns[2:]:
-                out[:, side] += values[:, c]
+    for side in (0, 1):
+        side_total(p, side, values, out=out[:, side])
+    return out
+
+
+def side_total(p: BatchParameters, side: int, *arrays: Array, out: Array | None = None) -> Array:
+    """Sum over one side's contingents (0 attacker, 1 defender) of one or more ``(n, C)`` arrays: ``(n,)``.
+
+    Contiguous column additions (the state is column-major): faster than a
+    matrix product, and in a fixed order whatever the number of rows.
+    """
+    terms = [a[:, c] for c in p.contingents_of_side[side] for a in arrays]
+    if out is None:
+        out = np.empty(arrays[0].shape[0])
+    if not terms:
+        out[...] = 0.0
+    elif len(terms) == 1:
+        out[...] = terms[0]
+    else:
+        np.add(terms[0], terms[1], out=out)
+        for term in terms[2:]:
+            out += term
     return out
 
 
@@ -771,7 +776,7 @@ def withdrawal(model: Model) -> Generator[simpy.events.Event, Any, None]:
     if not p["withdrawal.enabled"]:
         return
     event = s.events[f"{p.defender_id}_withdrawal"]
-    initial = side_totals(p, s.initial)[:, 1]
+    initial = side_total(p, 1, s.initial)
     share = p.values.get("withdrawal.strength_below")
     area_below = p.values.get("withdrawal.area_below_km2")
     on_day = p.values.get("withdrawal.on_date")
@@ -779,7 +784,7 @@ def withdrawal(model: Model) -> Generator[simpy.events.Event, Any, None]:
     while True:
         fire = np.zeros(p.n, dtype=bool)
         if share is not None:
-            fire |= side_totals(p, s.strength)[:, 1] < share * initial
+            fire |= side_total(p, 1, s.strength) < share * initial
         if area_below is not None:
             fire |= s.area < area_below
         if on_day is not None:
@@ -800,21 +805,11 @@ def mobilisation(model: Model) -> Generator[simpy.events.Event, Any, None]:
     yield model.wait_for(Phase.MOBILISE)
     while True:
         failing = s.quota_today[:, c] < p["mobilisation.replenishment_below"]
-        heavy = _attacker_casualties(p, s) > p["mobilisation.losses_above"]
+        heavy = side_total(p, 0, s.killed, s.wounded, s.missing) > p["mobilisation.losses_above"]
         fire = failing & heavy & (event == NOT_YET)
         if fire.any():
             event[fire] = model.day
         yield model.env.timeout(1.0)
-
-
-def _attacker_casualties(p: BatchParameters, s: BatchState) -> Array:
-    """The attacker side's cumulative casualties, ``(n,)`` (its columns alone)."""
-    total = np.zeros(p.n)
-    for c in p.contingents_of_side[0]:
-        total += s.killed[:, c]
-        total += s.wounded[:, c]
-        total += s.missing[:, c]
-    return total
 
 
 def recorder(model: Model) -> Generator[simpy.events.Event, Any, None]:

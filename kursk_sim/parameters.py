@@ -101,9 +101,21 @@ class BatchParameters:
         attacker, defender = np.flatnonzero(self.attacker).tolist(), np.flatnonzero(~self.attacker).tolist()
         return tuple(attacker), tuple(defender)
 
-    def per_contingent(self, suffix: str) -> Array:
-        """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``, column-major like the model's state."""
-        cols = [np.broadcast_to(self.values[f"{cid}.{suffix}"], (self.n,)) for cid in self.contingent_ids]
+    def per_contingent(self, suffix: str, default: float | None = None) -> Array:
+        """``(n, C)`` array of the contingent parameter ``<id>.<suffix>``, column-major like the model's state.
+
+        A contingent without the parameter (absent or ``None``) takes
+        ``default``; without a default the parameter is required
+        (``KeyError`` otherwise).
+        """
+        cols = []
+        for cid in self.contingent_ids:
+            value = self.values.get(f"{cid}.{suffix}")
+            if value is None:
+                if default is None:
+                    raise KeyError(f"{cid}.{suffix}")
+                value = default
+            cols.append(np.broadcast_to(value, (self.n,)))
         return np.stack(cols, axis=1).astype(float, order="F")
 
 
