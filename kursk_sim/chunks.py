@@ -1,11 +1,17 @@
 """Chunks of replications: how a run is cut, seeded, run and reduced.
 
-A run of ``replications`` is cut into chunks of ``chunk_size`` (the last
-may be shorter). Chunk ``i`` covers replications
-``i * chunk_size .. min((i + 1) * chunk_size, replications)`` and draws every
-random number from a generator seeded with the ``i``-th child of the run's
-:class:`numpy.random.SeedSequence`. A chunk is therefore reproducible on its
-own (:func:`run_chunk`), wherever it runs.
+A run of ``replications`` of each of ``points`` scenario points (one, for
+:func:`~kursk_sim.run.simulate`; a design's, for a sweep) is cut into
+chunks of at most ``chunk_size`` rows. A chunk holds a range of
+replications of a group of points, point by point: every point of the group
+with the same replications, so replication ``r`` of each point draws the
+same parameter values, waves and hazards (see :mod:`kursk_sim.streams`). A
+run of one point has chunk ``i`` cover replications
+``i * chunk_size .. min((i + 1) * chunk_size, replications)``. Every random
+number of a chunk comes from streams derived from the run's
+:class:`numpy.random.SeedSequence`, the chunk's index or its replications,
+and a purpose, so a chunk is reproducible on its own (:func:`run_chunk`),
+wherever it runs.
 
 Each chunk is reduced as it finishes, inside the process that ran it, to a
 :class:`BlockResult`: per-chunk sums of every output (for means), a
@@ -21,14 +27,16 @@ from __future__ import annotations
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .model import Model, Process, default_processes
-from .parameters import draw_parameters
+from .parameters import ChunkRows, Inputs, assemble, sample_values
 from .scenario import Scenario
 from .sketch import QuantileSketch
+from .streams import ChunkStreams
 
 __all__ = [
     "ChunkPlan",
@@ -73,22 +81,28 @@ class ChunkPlan:
     Parameters
     ----------
     replications : int
+        Replications of each point.
     chunk_size : int
+        Most rows in a chunk.
     entropy, spawn_key
         Of the run's root :class:`numpy.random.SeedSequence`.
     keep : int
-        The first ``keep`` replications keep their daily trajectories.
+        The first ``keep`` replications keep their daily trajectories (runs
+        of one point).
     sketch : bool
         Whether chunks build quantile sketches (needed unless every
         replication is kept).
+    points : int
+        Scenario points (rows of a design); 1 for a plain run.
 
     Examples
     --------
     >>> plan = ChunkPlan(10_000, 4096, entropy=1)
     >>> plan.n_chunks, plan.bounds(2)
     (3, (8192, 10000))
-    >>> plan.seed(2).spawn_key
-    (2,)
+    >>> sweep = ChunkPlan(1000, 4096, entropy=1, points=10)
+    >>> sweep.n_chunks, sweep.rows(1)
+    (3, ChunkRows(points=(0, 10), replications=(409, 818)))
     """
 
     replications: int
@@ -97,24 +111,62 @@ class ChunkPlan:
     spawn_key: tuple[int, ...] = ()
     keep: int = 0
     sketch: bool = True
+    points: int = 1
+
+    @property
+    def replications_per_chunk(self) -> int:
+        """Replications of each point in a chunk (the last range may be shorter)."""
+        return max(1, min(self.replications, self.chunk_size // self.points))
+
+    @property
+    def points_per_chunk(self) -> int:
+        """Points in a chunk (all of them unless there are more points than rows in a chunk)."""
+        return min(self.points, max(1, self.chunk_size // self.replications_per_chunk))
+
+    @property
+    def point_groups(self) -> int:
+        """Groups of points, each run in its own chunks."""
+        return -(-self.points // self.points_per_chunk)
 
     @property
     def n_chunks(self) -> int:
         """Number of chunks."""
-        return -(-self.replications // self.chunk_size)
+        return -(-self.replications // self.replications_per_chunk) * self.point_groups
+
+    @property
+    def root(self) -> np.random.SeedSequence:
+        """The run's seed."""
+        return np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+
+    def rows(self, chunk: int) -> ChunkRows:
+        """The points and replications of ``chunk`` (replication ranges outer, point groups inner)."""
+        span, group = divmod(chunk, self.point_groups)
+        r0, j0 = span * self.replications_per_chunk, group * self.points_per_chunk
+        return ChunkRows(
+            (j0, min(j0 + self.points_per_chunk, self.points)),
+            (r0, min(r0 + self.replications_per_chunk, self.replications)),
+        )
 
     def bounds(self, chunk: int) -> tuple[int, int]:
         """First and one-past-last replication of ``chunk``."""
-        lo = chunk * self.chunk_size
-        return lo, min(lo + self.chunk_size, self.replications)
+        return self.rows(chunk).replications
 
-    def seed(self, chunk: int) -> np.random.SeedSequence:
-        """The seed of ``chunk``: child ``chunk`` of the run's seed."""
-        return np.random.SeedSequence(self.entropy, spawn_key=(*self.spawn_key, chunk))
+    def size(self, chunk: int) -> int:
+        """Rows of ``chunk``."""
+        return self.rows(chunk).n
+
+    def window(self, first: int, stop: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The points and the replications chunks ``first .. stop - 1`` cover together."""
+        rows = [self.rows(c) for c in (first, stop - 1)]
+        if stop - first >= self.point_groups:  # the block wraps around the point groups
+            points = (0, self.points)
+        else:
+            points = (min(r.points[0] for r in rows), max(r.points[1] for r in rows))
+        return points, (rows[0].replications[0], rows[1].replications[1])
 
     def describe_seed(self, chunk: int) -> str:
-        """The chunk's seed as Python that rebuilds it."""
-        return f"SeedSequence({self.entropy!r}, spawn_key={(*self.spawn_key, chunk)!r})"
+        """The chunk's seed as Python: the run's seed and the chunk's index."""
+        return f"chunk {chunk} of SeedSequence({self.entropy!r}, spawn_key={self.spawn_key!r})"
 
 
 @dataclass
@@ -126,10 +178,14 @@ class ChunkFailure:
     seed: str
     error: str
     details: str = ""
+    points: tuple[int, int] = (0, 1)
 
     def __str__(self) -> str:
         lo, hi = self.replications
-        return f"chunk {self.chunk} (replications {lo}..{hi - 1}, seed {self.seed}): {self.error}"
+        where = f"replications {lo}..{hi - 1}"
+        if self.points != (0, 1):
+            where += f" of points {self.points[0]}..{self.points[1] - 1}"
+        return f"chunk {self.chunk} ({where}, seed {self.seed}): {self.error}"
 
 
 @dataclass
@@ -213,13 +269,33 @@ class _Reducer:
         return np.concatenate(self._index), np.concatenate(self._counts)
 
 
+def chunk_model(
+    scenario: Scenario,
+    plan: ChunkPlan,
+    chunk: int,
+    extra_processes: Sequence[Process] = (),
+    inputs: Inputs | None = None,
+    recorders: Sequence[Any] = (),
+) -> Model:
+    """The model of one chunk, ready to run: its streams, sampled values and assembled parameters."""
+    if not 0 <= chunk < plan.n_chunks:
+        raise ValueError(f"run_chunk: chunk must be in 0..{plan.n_chunks - 1} for this plan, got {chunk}")
+    rows = plan.rows(chunk)
+    inputs = inputs or Inputs()
+    streams = ChunkStreams(plan.root, chunk, rows.replications)
+    sampled = sample_values(scenario, streams, skip={*inputs.points, *inputs.replications})
+    params = assemble(scenario, rows, streams, sampled, inputs)
+    return Model(params, streams, [*default_processes(params), *extra_processes], recorders=recorders, chunk=chunk)
+
+
 def run_chunk(
     scenario: Scenario,
     plan: ChunkPlan,
     chunk: int,
     extra_processes: Sequence[Process] = (),
+    inputs: Inputs | None = None,
 ) -> tuple[Model, _Reducer]:
-    """Run one chunk alone: the model after its last day and its reduced record.
+    """Run one chunk of a run of one point alone: the model after its last day and its reduced record.
 
     This is what a worker runs for each chunk, and what reproduces a chunk
     named in an error. Raises ``ValueError`` for a chunk the plan does not
@@ -234,14 +310,10 @@ def run_chunk(
     >>> model.params.n, model.chunk
     (1808, 2)
     """
-    if not 0 <= chunk < plan.n_chunks:
-        raise ValueError(f"run_chunk: chunk must be in 0..{plan.n_chunks - 1} for this plan, got {chunk}")
-    lo, hi = plan.bounds(chunk)
-    rng = np.random.Generator(np.random.PCG64(plan.seed(chunk)))
-    params = draw_parameters(scenario, hi - lo, rng)
+    lo, hi = plan.bounds(chunk) if 0 <= chunk < plan.n_chunks else (0, 0)
     keep = max(0, min(plan.keep, hi) - lo)
     reducer = _Reducer(hi - lo, scenario.horizon_days + 1, len(scenario.contingent_ids), keep, plan.sketch)
-    model = Model(params, rng, [*default_processes(params), *extra_processes], recorders=[reducer], chunk=chunk)
+    model = chunk_model(scenario, plan, chunk, extra_processes, inputs, [reducer])
     model.run()
     return model, reducer
 
@@ -252,6 +324,7 @@ def run_block(
     first: int,
     stop: int,
     extra_processes: Sequence[Process] = (),
+    inputs: Inputs | None = None,
 ) -> BlockResult:
     """Run chunks ``first .. stop - 1`` one after another and reduce them.
 
@@ -262,7 +335,7 @@ def run_block(
     out = BlockResult(first=first)
     for chunk in range(first, stop):
         try:
-            model, reducer = run_chunk(scenario, plan, chunk, extra_processes)
+            model, reducer = run_chunk(scenario, plan, chunk, extra_processes, inputs)
             sketch = reducer.sketch
         except Exception as exc:  # recorded, named and re-raised by the caller
             out.failures.append(
@@ -272,6 +345,7 @@ def run_block(
                     plan.describe_seed(chunk),
                     f"{type(exc).__name__}: {exc}",
                     traceback.format_exc(),
+                    plan.rows(chunk).points if 0 <= chunk < plan.n_chunks else (0, 1),
                 )
             )
         else:

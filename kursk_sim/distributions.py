@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .errors import ScenarioError
@@ -40,6 +41,7 @@ __all__ = [
     "LogNormal",
     "Triangular",
     "distribution_from_dict",
+    "open_unit",
 ]
 
 Number = float | dt.date
@@ -48,6 +50,18 @@ Number = float | dt.date
 def _num(x: Number) -> float:
     """A location parameter as a number: dates become proleptic ordinals."""
     return float(x.toordinal()) if isinstance(x, dt.date) else float(x)
+
+
+def open_unit(u: np.ndarray) -> np.ndarray:
+    """Uniform variates in [0, 1) moved half a step (``2**-54``) into (0, 1), in place.
+
+    ``Generator.random`` returns multiples of ``2**-53``; the shift makes
+    every one a midpoint, so an inverse CDF never sees 0 (where an unbounded
+    distribution's is infinite) and the shifted values stay symmetric about
+    one half.
+    """
+    u += 2.0**-54
+    return u
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,16 @@ class Distribution:
                     object.__setattr__(self, f, dt.date.fromisoformat(value))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Draw ``size`` values (dates as ordinal day numbers)."""
+        """Draw ``size`` values (dates as ordinal day numbers), by inverting the CDF.
+
+        Each value takes exactly one uniform variate, moved half a step
+        (``2**-54``) into the open interval (0, 1), so the first ``k`` of
+        ``size`` draws are the ``k`` draws of a generator in the same state.
+        """
+        return self.ppf(open_unit(rng.random(size)))
+
+    def ppf(self, u: ArrayLike) -> np.ndarray:
+        """Inverse CDF (quantile function) at probabilities ``u`` in [0, 1] (dates as ordinal day numbers)."""
         raise NotImplementedError
 
     def support(self) -> tuple[float, float]:
@@ -130,8 +153,9 @@ class Uniform(Distribution):
         if not _num(self.low) < _num(self.high):
             raise ScenarioError(f"{path}.high", self.high, f"a value greater than low={self.low}")
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.uniform(_num(self.low), _num(self.high), size)
+    def ppf(self, u: ArrayLike) -> np.ndarray:
+        lo, hi = _num(self.low), _num(self.high)
+        return lo + np.asarray(u, dtype=float) * (hi - lo)
 
     def support(self) -> tuple[float, float]:
         return _num(self.low), _num(self.high)
@@ -164,8 +188,12 @@ class Triangular(Distribution):
         if not lo <= mo <= hi:
             raise ScenarioError(f"{path}.mode", self.mode, f"a value in [{self.low}, {self.high}]")
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.triangular(_num(self.low), _num(self.mode), _num(self.high), size)
+    def ppf(self, u: ArrayLike) -> np.ndarray:
+        lo, mo, hi = _num(self.low), _num(self.mode), _num(self.high)
+        u = np.asarray(u, dtype=float)
+        left = lo + np.sqrt(u * (hi - lo) * (mo - lo))
+        right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mo))
+        return np.where(u < (mo - lo) / (hi - lo), left, right)
 
     def support(self) -> tuple[float, float]:
         return _num(self.low), _num(self.high)
@@ -210,14 +238,12 @@ class Normal(Distribution):
         m, s = _num(self.mean), float(self.sd)
         return float(special.ndtr((lo - m) / s)), float(special.ndtr((hi - m) / s))
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def ppf(self, u: ArrayLike) -> np.ndarray:
         m, s = _num(self.mean), float(self.sd)
-        if self.low is None and self.high is None:
-            return rng.normal(m, s, size)
         a, b = self._bounds_cdf()
-        x = m + s * special.ndtri(rng.uniform(a, b, size))
+        x = m + s * special.ndtri(a + np.asarray(u, dtype=float) * (b - a))
         lo, hi = self.support()
-        return np.clip(x, lo, hi)  # guards only the last ulp of ndtri at the bounds
+        return np.clip(x, lo, hi)  # guards only the last ulp of ndtri at the truncation points
 
     def support(self) -> tuple[float, float]:
         lo = -math.inf if self.low is None else _num(self.low)
@@ -262,8 +288,8 @@ class LogNormal(Distribution):
         if not float(self.sigma) > 0:
             raise ScenarioError(f"{path}.sigma", self.sigma, "a log-scale sigma > 0")
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.lognormal(math.log(float(self.median)), float(self.sigma), size)
+    def ppf(self, u: ArrayLike) -> np.ndarray:
+        return np.exp(math.log(float(self.median)) + float(self.sigma) * special.ndtri(np.asarray(u, dtype=float)))
 
     def support(self) -> tuple[float, float]:
         return 0.0, math.inf

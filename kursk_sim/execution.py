@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from .chunks import BlockResult, ChunkFailure, ChunkPlan, run_block, series_count
 from .model import Process
+from .parameters import Inputs
 from .scenario import Scenario
 from .sketch import QuantileSketch
 
@@ -136,7 +137,7 @@ class Merged:
     @property
     def replications(self) -> int:
         """Replications merged so far."""
-        return sum(hi - lo for lo, hi in map(self.plan.bounds, self.chunks))
+        return sum(map(self.plan.size, self.chunks))
 
     def add(self, block: BlockResult) -> None:
         """Merge a block: counts now, sums and kept trajectories in chunk order."""
@@ -210,10 +211,16 @@ def execute(
     workers: int | None = None,
     executor: Any = None,
     progress: Progress | None = None,
+    inputs: Inputs | None = None,
 ) -> Merged:
-    """Run every chunk of ``plan`` and merge the results (failures recorded, not raised)."""
+    """Run every chunk of ``plan`` and merge the results (failures recorded, not raised).
+
+    Each block of chunks is sent only the part of ``inputs`` (values set per
+    point or per replication) that its chunks use.
+    """
     merged = Merged(scenario, plan)
     extra = tuple(extra_processes)
+    inputs = inputs or Inputs()
 
     def tick(reps: int) -> None:
         if progress is not None:
@@ -221,16 +228,15 @@ def execute(
 
     if executor is None and (workers is None or workers == 1):
         for chunk in range(plan.n_chunks):  # merged as each finishes: memory does not grow with the run
-            merged.add(run_block(scenario, plan, chunk, chunk + 1, extra))
-            lo, hi = plan.bounds(chunk)
-            tick(hi - lo)
+            merged.add(run_block(scenario, plan, chunk, chunk + 1, extra, inputs))
+            tick(plan.size(chunk))
         return merged
     if executor is not None:
-        _run_on(executor, scenario, plan, extra, merged, tick, retry=_retry_on(executor))
+        _run_on(executor, scenario, plan, extra, inputs, merged, tick, retry=_retry_on(executor))
         return merged
     pool = _OwnPool(int(workers or 1))
     try:
-        _run_on(pool, scenario, plan, extra, merged, tick, retry=pool.retry)
+        _run_on(pool, scenario, plan, extra, inputs, merged, tick, retry=pool.retry)
     finally:
         pool.shutdown()
     return merged
@@ -275,6 +281,7 @@ def _run_on(
     scenario: Scenario,
     plan: ChunkPlan,
     extra: tuple[Process, ...],
+    inputs: Inputs,
     merged: Merged,
     tick: Callable[[int], None],
     retry: Callable[..., Any],
@@ -286,7 +293,7 @@ def _run_on(
 
     def absorb(block: BlockResult) -> None:
         merged.add(block)
-        tick(sum(hi - lo for lo, hi in map(plan.bounds, block.chunks)))
+        tick(sum(map(plan.size, block.chunks)))
 
     def collect() -> None:
         first, stop, future = in_flight.popleft()
@@ -299,20 +306,30 @@ def _run_on(
             return
         absorb(block)
 
+    def part(first: int, stop: int) -> Inputs:
+        return inputs.window(*plan.window(first, stop))
+
     for first, stop in _blocks(plan, width):
-        in_flight.append((first, stop, executor.submit(run_block, scenario, plan, first, stop, extra)))
+        task = executor.submit(run_block, scenario, plan, first, stop, extra, part(first, stop))
+        in_flight.append((first, stop, task))
         while len(in_flight) >= window:
             collect()
     while in_flight:
         collect()
     for chunk in lost:  # one by one, alone: the ones that fail again are reported
         try:
-            block = retry(run_block, scenario, plan, chunk, chunk + 1, extra)
+            block = retry(run_block, scenario, plan, chunk, chunk + 1, extra, part(chunk, chunk + 1))
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, KeyboardInterrupt):
                 raise
             merged.fail(
-                ChunkFailure(chunk, plan.bounds(chunk), plan.describe_seed(chunk), f"{type(exc).__name__}: {exc}")
+                ChunkFailure(
+                    chunk,
+                    plan.bounds(chunk),
+                    plan.describe_seed(chunk),
+                    f"{type(exc).__name__}: {exc}",
+                    points=plan.rows(chunk).points,
+                )
             )
             continue
         absorb(block)

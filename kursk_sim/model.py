@@ -47,6 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .laws import expected_losses
 from .parameters import BatchParameters, ModifierParameters
+from .streams import ChunkStreams
 
 __all__ = ["Phase", "BatchState", "Model", "Process", "DEFAULT_PROCESSES", "default_processes", "binomial_counts"]
 
@@ -121,10 +122,12 @@ class Model:
     Parameters
     ----------
     params : BatchParameters
-        Parameters drawn for this batch (see
-        :func:`~kursk_sim.parameters.draw_parameters`).
-    rng : numpy.random.Generator
-        The batch's generator; every random draw of the model uses it.
+        Parameters of this batch (see :mod:`kursk_sim.parameters`).
+    streams : ChunkStreams, SeedSequence or int, optional
+        The batch's random streams (:mod:`kursk_sim.streams`), or the seed
+        of a run whose chunk ``chunk`` this batch is. Each rule draws from
+        its own stream (:meth:`stream`); ``model.rng`` is the stream
+        ``user``, for processes of your own.
     processes : iterable of callables, optional
         The processes to run; each takes the model and returns a generator.
         Defaults to :func:`default_processes`.
@@ -137,10 +140,9 @@ class Model:
 
     Examples
     --------
-    >>> import numpy as np, kursk_sim as ks
+    >>> import kursk_sim as ks
     >>> from kursk_sim.parameters import draw_parameters
-    >>> rng = np.random.default_rng(1)
-    >>> m = Model(draw_parameters(ks.load_scenario("kursk-2024"), 8, rng), rng)
+    >>> m = Model(draw_parameters(ks.load_scenario("kursk-2024"), 8, seed=1), streams=1)
     >>> m.run()
     >>> bool((m.state.strength >= 0).all())
     True
@@ -149,14 +151,18 @@ class Model:
     def __init__(
         self,
         params: BatchParameters,
-        rng: np.random.Generator,
+        streams: ChunkStreams | np.random.SeedSequence | int | None = None,
         processes: Iterable[Process] | None = None,
         recorders: Iterable[Callable[[Model, int], None]] = (),
         chunk: int = 0,
     ) -> None:
         self.params = params
         self.chunk = chunk
-        self.rng = rng
+        if not isinstance(streams, ChunkStreams):
+            root = streams if isinstance(streams, np.random.SeedSequence) else np.random.SeedSequence(streams)
+            streams = ChunkStreams(root, chunk, params.rows.replications)
+        self.streams = streams
+        self.rng = streams.generator("user")
         self.env = simpy.Environment()
         self.recorders = list(recorders)
         self.state = self._initial_state()
@@ -196,6 +202,19 @@ class Model:
         finally:
             for generator in self._generators:
                 generator.close()
+
+    def stream(self, purpose: str) -> np.random.Generator:
+        """The batch's generator for ``purpose`` (a rule's name): each rule's noise has its own stream."""
+        return self.streams.generator(purpose)
+
+    def uniforms_per_replication(self, purpose: str) -> Array:
+        """Today's uniform variate of each row's replication for ``purpose``, ``(n,)``.
+
+        Replication ``r`` draws the same variate in every point of a sweep
+        and in every variant run with the same seed (a replication stream,
+        one substream per day; see :mod:`kursk_sim.streams`).
+        """
+        return self.params.rows.per_replication(self.streams.uniforms(purpose, step=self.day))
 
     @property
     def day(self) -> int:
@@ -256,28 +275,32 @@ class Model:
         ]
 
     # ----------------------------------------------------------- sampling
-    def draw_losses(self, n: Array, p: Array) -> Array:
-        """Realised losses among ``n`` troops each lost with probability ``p``."""
+    def draw_losses(self, n: Array, p: Array, purpose: str = "combat", rows: Any = slice(None)) -> Array:
+        """Realised losses among ``n`` troops each lost with probability ``p`` (the noise model's draw).
+
+        ``rows`` are the batch rows ``n`` holds (all by default), for a
+        dispersion set per replication.
+        """
         kind = self.params.noise
         if kind == "none":
             return n * p
         if kind == "binomial":
-            return self.binomial(n, p)
+            return self.binomial(n, p, purpose)
         mean = n * p
         r = self.params["noise.dispersion"]
-        r = np.broadcast_to(r, (self.params.n,))[:, None] if np.ndim(r) else r
-        draw = self.rng.negative_binomial(r, r / (r + mean)).astype(float)
+        r = np.broadcast_to(r, (self.params.n,))[rows, None] if np.ndim(r) else r
+        draw = self.stream(purpose).negative_binomial(r, r / (r + mean)).astype(float)
         return np.minimum(draw, n)
 
-    def thin(self, n: Array, p: Array) -> Array:
+    def thin(self, n: Array, p: Array, purpose: str) -> Array:
         """How many of ``n`` fall in a class of probability ``p`` (binomial thinning)."""
         if not self.params.integer_counts:
             return n * p
-        return self.binomial(n, p)
+        return self.binomial(n, p, purpose)
 
-    def binomial(self, n: Array, p: Array) -> Array:
-        """Binomial draws, ``n`` whole and ``p`` broadcastable to it (see :func:`binomial_counts`)."""
-        return binomial_counts(self.rng, n, p, self.params.normal_above, work=self._work(n.shape))
+    def binomial(self, n: Array, p: Array, purpose: str) -> Array:
+        """Binomial draws from ``purpose``'s stream, ``n`` whole and ``p`` broadcastable to it (see :func:`binomial_counts`)."""
+        return binomial_counts(self.stream(purpose), n, p, self.params.normal_above, work=self._work(n.shape))
 
 
 def binomial_counts(
@@ -525,7 +548,7 @@ def return_to_duty(model: Model) -> Generator[simpy.events.Event, Any, None]:
     yield model.wait_for(Phase.RETURNS)
     while True:
         if s.recovering.any():
-            leaving = [model.thin(s.recovering[i], hazard) for i in range(n_stages)]  # from today's counts
+            leaving = [model.thin(s.recovering[i], hazard, "return_to_duty") for i in range(n_stages)]  # today's counts
             for i, out in enumerate(leaving):
                 s.recovering[i] -= out
                 if home[i].any():
@@ -665,12 +688,12 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
         prob = exposure * loss_per_weight[:, side]
         np.minimum(prob, 1.0, out=prob)
-        lost = model.draw_losses(strength, prob)
-        killed = model.thin(lost, at(killed_share))
+        lost = model.draw_losses(strength, prob, "combat", rows)
+        killed = model.thin(lost, at(killed_share), "combat")
         wounded = lost - killed  # the rest, for now
-        missing = model.thin(wounded, at(missing_of_rest))
+        missing = model.thin(wounded, at(missing_of_rest), "combat")
         wounded -= missing
-        recovering = model.thin(wounded, at(rtd_share))
+        recovering = model.thin(wounded, at(rtd_share), "combat")
         s.strength[rows] -= lost
         s.killed[rows] += killed
         s.missing[rows] += missing
@@ -756,13 +779,15 @@ def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
     while True:
         at_risk = s.engaged & (s.area < p["encirclement.area_below_km2"])
         if at_risk.any():
-            hit = at_risk & (model.rng.random(p.n) < p["encirclement.daily_hazard"])
+            hit = at_risk & (model.uniforms_per_replication("encirclement") < p["encirclement.daily_hazard"])
             if hit.any():  # drawn for the rows hit alone: the others would draw zeros (no random numbers)
                 rows = np.flatnonzero(hit)
                 at = _RowsOf(rows)
                 frac = np.reshape(at(p["encirclement.loss_fraction"]), (-1, 1)) * dfd[None, :]
-                lost = model.thin(_take_rows(s.strength, rows), frac)
-                captured = model.thin(lost, np.reshape(at(p["encirclement.captured_share"]), (-1, 1)))
+                lost = model.thin(_take_rows(s.strength, rows), frac, "encirclement.losses")
+                captured = model.thin(
+                    lost, np.reshape(at(p["encirclement.captured_share"]), (-1, 1)), "encirclement.losses"
+                )
                 s.strength[rows] -= lost
                 s.missing[rows] += captured
                 s.killed[rows] += lost - captured

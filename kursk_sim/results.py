@@ -247,6 +247,9 @@ class Ensemble:
         Exact (float64) end state per kept replication and contingent:
         ``initial``, ``strength``, ``killed``, ``wounded``, ``missing``,
         ``arrived``, ``returned`` and ``recovering`` (wounded still on their way back).
+    values : dict of str to ndarray
+        Parameters set per replication (``simulate(..., values=)``), in
+        scenario units (dates as proleptic ordinals); empty if none.
     """
 
     def __init__(
@@ -260,8 +263,10 @@ class Ensemble:
         event_counts: dict[str, NDArray[np.int64]],
         sketch: QuantileSketch | None = None,
         kept: dict[str, NDArray[Any]] | None = None,
+        values: dict[str, NDArray[np.float64]] | None = None,
     ) -> None:
         self.scenario = scenario
+        self.values = dict(values or {})
         self.seed = seed
         self.replications = int(replications)
         self.chunk_size = int(chunk_size)

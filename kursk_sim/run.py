@@ -11,14 +11,17 @@ any :mod:`concurrent.futures`-style executor such as a Dask cluster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .chunks import ChunkPlan
 from .execution import Progress, SimulationError, execute
+from .inputs import check_values
 from .model import Process
+from .parameters import Inputs
 from .results import Ensemble
 from .scenario import Scenario
 from .sketch import MAX_COUNT
@@ -55,6 +58,7 @@ def simulate(
     progress: bool | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     extra_processes: Iterable[Process] = (),
+    values: Mapping[str, ArrayLike] | None = None,
 ) -> Ensemble:
     """Run a scenario for a number of replications.
 
@@ -92,6 +96,14 @@ def simulate(
         Processes of your own, run after the model's own ones: each takes
         the :class:`~kursk_sim.model.Model` and returns a SimPy generator
         that reads or changes ``model.state`` (see :mod:`kursk_sim.model`).
+    values : mapping of str to array_like, optional
+        Parameters set per replication: path to an array of
+        ``replications`` values (numbers, or dates as ``YYYY-MM-DD``,
+        ``datetime.date`` or ``datetime64``), each checked against the
+        parameter's range and the scenario's constraints. They replace the
+        scenario's value or distribution of that path; every other
+        uncertain parameter is drawn as usual, the same values as without
+        them (each parameter has its own random stream).
 
     Returns
     -------
@@ -106,6 +118,8 @@ def simulate(
     ValueError
         If ``replications``, ``chunk_size``, ``workers`` or ``trajectories``
         is out of range.
+    ScenarioError
+        If ``values`` names an unknown path or holds a value out of range.
     SimulationError
         If chunks failed: names each with its seed (re-run it alone with
         ``run_chunk(scenario, err.plan, chunk, extra_processes)``, see
@@ -120,6 +134,10 @@ def simulate(
     (50, 50)
     >>> bool((ens.trajectory("strength").values >= 0).all())
     True
+    >>> lever = ks.simulate(ks.load_scenario("kursk-2024"), 4, seed=7,
+    ...                     values={"kpa.second_wave.probability": [0.0, 0.0, 1.0, 1.0]})
+    >>> lever.values["kpa.second_wave.probability"].tolist()
+    [0.0, 0.0, 1.0, 1.0]
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario: got {type(scenario).__name__}, expected a Scenario (see ks.load_scenario)")
@@ -129,6 +147,7 @@ def simulate(
     chunk_size = _whole("chunk_size", chunk_size, 1)
     if workers is not None:
         workers = _whole("workers", workers, 1)
+    checked = check_values(scenario, values, replications, "replication") if values is not None else {}
     keep = _kept(scenario, replications, trajectories)
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     plan = ChunkPlan(
@@ -141,7 +160,15 @@ def simulate(
     )
     bar = Progress(replications, scenario.horizon_days, progress)
     try:
-        merged = execute(scenario, plan, list(extra_processes), workers=workers, executor=executor, progress=bar)
+        merged = execute(
+            scenario,
+            plan,
+            list(extra_processes),
+            workers=workers,
+            executor=executor,
+            progress=bar,
+            inputs=Inputs(replications=checked),
+        )
     finally:
         bar.close()
     ens = None
@@ -155,6 +182,7 @@ def simulate(
             event_counts=merged.events,
             sketch=merged.sketch,
             kept={name: np.concatenate(parts) for name, parts in merged.kept.items()},
+            values=checked,
         )
     if merged.failures or ens is None:
         raise SimulationError(sorted(merged.failures, key=lambda f: f.chunk), ens, plan)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from . import schema
+from .constraints import Intervals, check_constraints
 from .distributions import Distribution
 from .errors import ScenarioError
 from .schema import Provenance, named_sections, param, section
@@ -439,8 +440,6 @@ class Scenario:
             )
         if law.preset != "custom" and (law.attacker is not None or law.defender is not None):
             raise ScenarioError("law.preset", law.preset, "'custom' when exponents are given (or no exponents)")
-        for cid, c in self.contingents.items():
-            self._validate_contingent(cid, c)
         for name, mod in self.modifiers.items():
             self._validate_modifier(name, mod)
         mob = self.mobilisation
@@ -451,31 +450,7 @@ class Scenario:
                 raise ScenarioError(
                     "mobilisation.contingent", mob.contingent, f"an attacker contingent, one of {attackers}"
                 )
-        wd = self.withdrawal
-        if wd.on_date is not None:
-            self._check_date_after_start("withdrawal.on_date", wd.on_date)
-
-    def _validate_contingent(self, cid: str, c: Contingent) -> None:
-        k_hi = _upper(c.casualties.killed)
-        m_hi = _upper(c.casualties.missing)
-        if k_hi + m_hi > 1.0 + 1e-12:
-            raise ScenarioError(
-                f"{cid}.casualties.missing",
-                c.casualties.missing,
-                f"a share with killed + missing <= 1 (killed up to {k_hi:g})",
-            )
-        rtd = c.return_to_duty
-        if _lower(rtd.mean_delay_days) < rtd.stages:
-            raise ScenarioError(
-                f"{cid}.return_to_duty.mean_delay_days",
-                rtd.mean_delay_days,
-                f"a mean delay >= stages={rtd.stages} days (each stage lasts at least a day)",
-            )
-        rep = c.replenishment
-        if rep.start is not None and rep.stop is not None and _date_hi(rep.start) > _date_lo(rep.stop):
-            raise ScenarioError(f"{cid}.replenishment.stop", rep.stop, f"a date after start={rep.start}")
-        for wname, wave in c.waves.items():
-            self._check_date_after_start(f"{cid}.{wname}.date", wave.date)
+        check_constraints(self, Intervals(self))
 
     def _validate_modifier(self, name: str, mod: Modifier) -> None:
         path = f"modifiers.{name}"
@@ -485,11 +460,8 @@ class Scenario:
                 raise ScenarioError(f"{path}.{key}", None, f"a value: profile '{prof}' needs it")
             if mod.profile != prof and getattr(mod, key) is not None:
                 raise ScenarioError(f"{path}.{key}", getattr(mod, key), f"no value: only profile '{prof}' uses it")
-        if mod.end is not None:
-            if mod.profile != "step":
-                raise ScenarioError(f"{path}.end", mod.end, "no value: only profile 'step' uses it")
-            if _date_lo(mod.end) <= _date_hi(mod.start):
-                raise ScenarioError(f"{path}.end", mod.end, f"a date after start={mod.start}")
+        if mod.end is not None and mod.profile != "step":
+            raise ScenarioError(f"{path}.end", mod.end, "no value: only profile 'step' uses it")
         if not mod.multiply:
             raise ScenarioError(f"{path}.multiply", {}, "at least one target, e.g. multiply.ru.effectiveness = 0.8")
         for target, mult in mod.multiply.items():
@@ -504,14 +476,6 @@ class Scenario:
                 raise ScenarioError(sub, None, f"a contingent id {sorted(self.contingents)} or 'territory'")
             if bad:
                 raise ScenarioError(f"{sub}.{bad[0]}", getattr(mult, bad[0]), f"only {allowed} for this target")
-
-    def _check_date_after_start(self, path: str, value: DateValue) -> None:
-        if _date_lo(value) < self.start_date.toordinal():
-            raise ScenarioError(
-                path,
-                value if not isinstance(value, Distribution) else value.to_dict(),
-                f"a date on or after start_date={self.start_date}",
-            )
 
     # ------------------------------------------------------------- access
     @property
@@ -645,22 +609,6 @@ def _fmt_value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
-
-
-def _upper(v: Value) -> float:
-    return v.support()[1] if isinstance(v, Distribution) else float(v)
-
-
-def _lower(v: Value) -> float:
-    return v.support()[0] if isinstance(v, Distribution) else float(v)
-
-
-def _date_lo(v: DateValue) -> float:
-    return v.support()[0] if isinstance(v, Distribution) else float(v.toordinal())
-
-
-def _date_hi(v: DateValue) -> float:
-    return v.support()[1] if isinstance(v, Distribution) else float(v.toordinal())
 
 
 def builtin_scenarios() -> list[str]:

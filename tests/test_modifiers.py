@@ -38,15 +38,14 @@ def test_profiles(profile: str, expected) -> None:  # noqa: ANN001
 
 
 def test_conditions_multiply_only_what_modifiers_change(kursk: ks.Scenario) -> None:
-    rng = np.random.default_rng(3)
-    params = draw_parameters(kursk, 64, rng)
+    params = draw_parameters(kursk, 64, seed=3)
     seen: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def keep(model: Model, row: int) -> None:
         s = model.state
         seen[row - 1] = (s.effectiveness.copy(), s.exposure.copy(), s.advance.copy())
 
-    Model(params, rng, [conditions, recorder], recorders=[keep]).run()
+    Model(params, 3, [conditions, recorder], recorders=[keep]).run()
     for day in (0, 30, 61, 150):
         eff, exp, adv = params.per_contingent("effectiveness"), params.per_contingent("exposure"), np.ones(64)
         for mod in params.modifiers:

@@ -22,11 +22,10 @@ POOL = 1000.0  # troops put in the first stage before day 0 (wounded "on day -1"
 
 def returned_by_day(scenario: ks.Scenario, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``returned`` after each day ``(days, n, C)``, the stage counts ``(C,)`` and the hazards ``(n, C)``."""
-    rng = np.random.default_rng(seed)
-    params = draw_parameters(scenario, n, rng)
+    params = draw_parameters(scenario, n, seed)
     rows: list[np.ndarray] = []
     model = Model(
-        params, rng, [return_to_duty, recorder], recorders=[lambda m, row: rows.append(m.state.returned.copy())]
+        params, seed, [return_to_duty, recorder], recorders=[lambda m, row: rows.append(m.state.returned.copy())]
     )
     model.state.recovering[0] = POOL
     model.run()

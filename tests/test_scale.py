@@ -62,10 +62,8 @@ def test_chunk_sizes_and_seeds() -> None:
     plan = ChunkPlan(REPS, CHUNK, entropy=11)
     assert plan.n_chunks == 3
     assert [plan.bounds(i) for i in range(3)] == [(0, 1000), (1000, 2000), (2000, 2500)]
-    root = np.random.SeedSequence(11)
-    children = root.spawn(3)
-    for i, child in enumerate(children):
-        assert plan.seed(i).generate_state(4).tolist() == child.generate_state(4).tolist()
+    assert plan.root.entropy == 11 and plan.root.spawn_key == ()
+    assert plan.describe_seed(2) == "chunk 2 of SeedSequence(11, spawn_key=())"
 
 
 def test_workers_give_identical_results(kursk: ks.Scenario, reference: dict[str, Any]) -> None:
@@ -188,7 +186,7 @@ def test_a_raising_chunk_loses_nothing_else(kursk: ks.Scenario, workers: int | N
         ks.simulate(kursk, REPS, seed=5, chunk_size=CHUNK, workers=workers, extra_processes=[fail_in_chunk_one])
     err = info.value
     assert [f.chunk for f in err.failures] == [1]
-    assert "chunk 1 (replications 1000..1999, seed SeedSequence(5, spawn_key=(1,)))" in str(err)
+    assert "chunk 1 (replications 1000..1999, seed chunk 1 of SeedSequence(5, spawn_key=()))" in str(err)
     assert "RuntimeError: boom in chunk 1" in str(err)
     assert "fail_in_chunk_one" in err.failures[0].details  # the worker's traceback
     assert err.partial.replications == REPS - CHUNK
@@ -202,7 +200,7 @@ def test_a_dying_worker_loses_nothing_else(kursk: ks.Scenario) -> None:
         ks.simulate(kursk, REPS, seed=5, chunk_size=CHUNK, workers=2, extra_processes=[die_in_chunk_one])
     err = info.value
     assert [f.chunk for f in err.failures] == [1]
-    assert "seed SeedSequence(5, spawn_key=(1,))" in str(err)
+    assert "seed chunk 1 of SeedSequence(5, spawn_key=())" in str(err)
     assert "BrokenProcessPool" in err.failures[0].error
     assert err.partial.replications == REPS - CHUNK
     np.testing.assert_array_equal(err.partial.mean("area").values, other_chunks_mean(kursk, err.plan))
@@ -210,8 +208,7 @@ def test_a_dying_worker_loses_nothing_else(kursk: ks.Scenario) -> None:
 
 def test_finished_model_is_freed_without_garbage_collection(kursk: ks.Scenario) -> None:
     """A finished batch must not wait for a full collection (workers grew by ~40 MB a chunk)."""
-    rng = np.random.default_rng(1)
-    model = Model(draw_parameters(kursk, 10, rng), rng)
+    model = Model(draw_parameters(kursk, 10, seed=1), streams=1)
     gc.disable()
     try:
         model.run()

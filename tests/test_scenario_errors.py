@@ -208,7 +208,7 @@ def test_distributions_sample_their_support_and_mean(dist: ks.distributions.Dist
 
 
 def test_uncertain_wave_dates_differ_per_replication(kursk: ks.Scenario) -> None:
-    bp = draw_parameters(kursk, 5000, np.random.default_rng(0))
+    bp = draw_parameters(kursk, 5000, seed=0)
     wave = bp.waves[0]
     assert wave.event == "kpa_second_wave"
     start = (np.datetime64("2025-02-01") - np.datetime64(kursk.start_date)).astype(int)
