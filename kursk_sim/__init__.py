@@ -41,14 +41,18 @@ True
 """
 
 from . import chunks, laws, model, plot
+from .design import Design, grid, sample
 from .distributions import LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .execution import SimulationError
 from .results import Ensemble, LabelledArray, Table
 from .run import simulate
 from .scenario import Scenario, builtin_scenarios, load_scenario
+from .sweep import sweep
+from .sweep_results import SweepResult
 
 __all__ = [
+    "Design",
     "Ensemble",
     "LabelledArray",
     "LogNormal",
@@ -56,16 +60,20 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationError",
+    "SweepResult",
     "Table",
     "Triangular",
     "Uniform",
     "builtin_scenarios",
     "chunks",
+    "grid",
     "laws",
     "load_scenario",
     "model",
     "plot",
+    "sample",
     "simulate",
+    "sweep",
 ]
 
 __version__ = "0.1.0"

@@ -43,6 +43,8 @@ __all__ = [
     "ChunkFailure",
     "BlockResult",
     "SERIES",
+    "chunk_model",
+    "record_series",
     "run_block",
     "run_chunk",
     "series_columns",
@@ -180,6 +182,19 @@ class ChunkFailure:
     details: str = ""
     points: tuple[int, int] = (0, 1)
 
+    @classmethod
+    def of(cls, plan: ChunkPlan, chunk: int, exc: BaseException, points: tuple[int, int] | None = None) -> ChunkFailure:
+        """The failure of ``chunk`` (or of some of its ``points``), raised as ``exc``; call it in the ``except``."""
+        valid = 0 <= chunk < plan.n_chunks
+        return cls(
+            chunk,
+            plan.bounds(chunk) if valid else (0, 0),
+            plan.describe_seed(chunk),
+            f"{type(exc).__name__}: {exc}",
+            traceback.format_exc(),
+            points if points is not None else plan.rows(chunk).points if valid else (0, 1),
+        )
+
     def __str__(self) -> str:
         lo, hi = self.replications
         where = f"replications {lo}..{hi - 1}"
@@ -224,6 +239,20 @@ class BlockResult:
     failures: list[ChunkFailure] = field(default_factory=list)
 
 
+def record_series(out: NDArray[np.float64], state: Any, n_contingents: int) -> None:
+    """Write every recorded series of a batch's state into ``out`` of shape ``(series, n)`` (the one layout).
+
+    Each series is a row of ``out``, contiguous, in the order of
+    :func:`series_columns`: each of :data:`SERIES` per contingent, then ``area``.
+    """
+    for name in SERIES[:4]:
+        out[series_columns(name, n_contingents)] = getattr(state, name).T
+    casualties = out[series_columns("casualties", n_contingents)]
+    np.add(out[series_columns("killed", n_contingents)], out[series_columns("wounded", n_contingents)], out=casualties)
+    casualties += out[series_columns("missing", n_contingents)]
+    out[series_columns("area", n_contingents)] = state.area
+
+
 class _Reducer:
     """A model recorder reducing a chunk's state at the end of each day."""
 
@@ -242,13 +271,7 @@ class _Reducer:
     def __call__(self, model: Model, row: int) -> None:
         s = model.state
         v = self.values  # (series, n): each series contiguous, so the sums and the sketch read it fast
-        blocks = (s.strength, s.killed, s.wounded, s.missing)
-        for name, arr in zip(SERIES[:4], blocks, strict=True):
-            v[series_columns(name, self.n_c)] = arr.T
-        casualties = v[series_columns("casualties", self.n_c)]
-        np.add(v[series_columns("killed", self.n_c)], v[series_columns("wounded", self.n_c)], out=casualties)
-        casualties += v[series_columns("missing", self.n_c)]
-        v[series_columns("area", self.n_c)] = s.area
+        record_series(v, s, self.n_c)
         v.sum(axis=1, out=self.sums[row])
         if self.keys is not None:
             QuantileSketch.keys_into(self.keys, v)
@@ -257,8 +280,8 @@ class _Reducer:
             self._counts.append(counts)
         if self.keep:
             k = self.keep
-            for name, arr in zip(SERIES[:4], blocks, strict=True):
-                self.kept[name][:, row] = arr[:k]
+            for name in SERIES[:4]:
+                self.kept[name][:, row] = getattr(s, name)[:k]
             self.kept["area"][:, row] = s.area[:k]
 
     @property
@@ -276,11 +299,16 @@ def chunk_model(
     extra_processes: Sequence[Process] = (),
     inputs: Inputs | None = None,
     recorders: Sequence[Any] = (),
+    rows: ChunkRows | None = None,
 ) -> Model:
-    """The model of one chunk, ready to run: its streams, sampled values and assembled parameters."""
+    """The model of one chunk, ready to run: its streams, sampled values and assembled parameters.
+
+    ``rows`` narrows the chunk to some of its points (the same replications
+    and streams); default: all its rows.
+    """
     if not 0 <= chunk < plan.n_chunks:
         raise ValueError(f"run_chunk: chunk must be in 0..{plan.n_chunks - 1} for this plan, got {chunk}")
-    rows = plan.rows(chunk)
+    rows = plan.rows(chunk) if rows is None else rows
     inputs = inputs or Inputs()
     streams = ChunkStreams(plan.root, chunk, rows.replications)
     sampled = sample_values(scenario, streams, skip={*inputs.points, *inputs.replications})
@@ -338,16 +366,7 @@ def run_block(
             model, reducer = run_chunk(scenario, plan, chunk, extra_processes, inputs)
             sketch = reducer.sketch
         except Exception as exc:  # recorded, named and re-raised by the caller
-            out.failures.append(
-                ChunkFailure(
-                    chunk,
-                    plan.bounds(chunk),
-                    plan.describe_seed(chunk),
-                    f"{type(exc).__name__}: {exc}",
-                    traceback.format_exc(),
-                    plan.rows(chunk).points if 0 <= chunk < plan.n_chunks else (0, 1),
-                )
-            )
+            out.failures.append(ChunkFailure.of(plan, chunk, exc))
         else:
             out.chunks.append(chunk)
             out.sums.append(reducer.sums)

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import numpy as np
@@ -34,7 +35,7 @@ from .parameters import Inputs
 from .scenario import Scenario
 from .sketch import QuantileSketch
 
-__all__ = ["Merged", "Progress", "execute", "SimulationError"]
+__all__ = ["InChunkOrder", "Merged", "Progress", "execute", "SimulationError"]
 
 #: Largest block of chunks sent to a worker at once.
 MAX_CHUNKS_PER_BLOCK = 16
@@ -117,6 +118,37 @@ class Progress:
             self.stream.flush()
 
 
+class InChunkOrder:
+    """Hands each chunk's result to ``release(chunk, result)`` in chunk order, as soon as every earlier chunk
+    has come or been lost: sums then add up in the same order whichever worker finished first."""
+
+    def __init__(self, release: Callable[[int, Any], None]) -> None:
+        self.release = release
+        self._pending: dict[int, Any] = {}
+        self._lost: set[int] = set()
+        self._next = 0
+
+    def put(self, chunk: int, result: Any) -> None:
+        """A chunk's result has come."""
+        self._pending[chunk] = result
+        self._drain()
+
+    def lose(self, chunk: int) -> None:
+        """A chunk will not come."""
+        self._lost.add(chunk)
+        self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            if self._next in self._lost:
+                self._next += 1
+            elif self._next in self._pending:
+                self.release(self._next, self._pending.pop(self._next))
+                self._next += 1
+            else:
+                return
+
+
 class Merged:
     """The results of a plan's chunks, merged in chunk order."""
 
@@ -130,9 +162,7 @@ class Merged:
         self.kept: dict[str, list[NDArray[Any]]] = {}
         self.chunks: list[int] = []
         self.failures: list[ChunkFailure] = []
-        self._pending: dict[int, tuple[NDArray[np.float64], dict[str, NDArray[Any]]]] = {}
-        self._next = 0
-        self._skipped: set[int] = set()
+        self._order = InChunkOrder(self._release)
 
     @property
     def replications(self) -> int:
@@ -152,31 +182,21 @@ class Merged:
             k = max(0, min(self.plan.keep, hi) - lo)
             mine = {name: arrs[kept_offset] for name, arrs in block.kept.items()} if k else {}
             kept_offset += 1 if k else 0
-            self._pending[chunk] = (sums, mine)
             self.chunks.append(chunk)
+            self._order.put(chunk, (sums, mine))
         for failure in block.failures:
-            self.failures.append(failure)
-            self._skipped.add(failure.chunk)
-        self._drain()
+            self.fail(failure)
 
     def fail(self, failure: ChunkFailure) -> None:
         """Record a chunk that did not finish."""
         self.failures.append(failure)
-        self._skipped.add(failure.chunk)
-        self._drain()
+        self._order.lose(failure.chunk)
 
-    def _drain(self) -> None:
-        while True:
-            if self._next in self._skipped:
-                self._next += 1
-            elif self._next in self._pending:
-                sums, mine = self._pending.pop(self._next)
-                self.sums += sums
-                for name, arr in mine.items():
-                    self.kept.setdefault(name, []).append(arr)
-                self._next += 1
-            else:
-                return
+    def _release(self, chunk: int, result: tuple[NDArray[np.float64], dict[str, NDArray[Any]]]) -> None:
+        sums, mine = result
+        self.sums += sums
+        for name, arr in mine.items():
+            self.kept.setdefault(name, []).append(arr)
 
 
 def _width(executor: Any) -> int:
@@ -193,14 +213,41 @@ def _width(executor: Any) -> int:
     return os.cpu_count() or 1
 
 
-def _blocks(plan: ChunkPlan, width: int) -> list[tuple[int, int]]:
+def _blocks(plan: ChunkPlan, width: int, chunks: Sequence[int]) -> list[tuple[int, int]]:
+    """Blocks ``(first, stop)`` of consecutive chunks among ``chunks``, a few per worker."""
     per = min(
         MAX_CHUNKS_PER_BLOCK,
         MAX_REPLICATIONS_PER_BLOCK // plan.chunk_size,
-        math.ceil(plan.n_chunks / (BLOCKS_PER_WORKER * width)),
+        math.ceil(len(chunks) / (BLOCKS_PER_WORKER * width)),
     )
     per = max(1, per)
-    return [(i, min(i + per, plan.n_chunks)) for i in range(0, plan.n_chunks, per)]
+    out: list[tuple[int, int]] = []
+    for chunk in chunks:
+        if out and out[-1][1] == chunk and out[-1][1] - out[-1][0] < per:
+            out[-1] = (out[-1][0], chunk + 1)
+        else:
+            out.append((chunk, chunk + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every block of a run shares."""
+
+    scenario: Scenario
+    plan: ChunkPlan
+    extra: tuple[Process, ...]
+    inputs: Inputs
+    task: Callable[..., Any]
+    chunks: list[int]
+
+    def submit(self, executor: Any, first: int, stop: int) -> Any:
+        return executor.submit(self.task, *self.args(first, stop))
+
+    def args(self, first: int, stop: int) -> tuple[Any, ...]:
+        """The task's arguments for a block: only the part of the inputs its chunks use."""
+        part = self.inputs.window(*self.plan.window(first, stop))
+        return self.scenario, self.plan, first, stop, self.extra, part
 
 
 def execute(
@@ -212,31 +259,50 @@ def execute(
     executor: Any = None,
     progress: Progress | None = None,
     inputs: Inputs | None = None,
-) -> Merged:
-    """Run every chunk of ``plan`` and merge the results (failures recorded, not raised).
+    merged: Any = None,
+    chunks: Sequence[int] | None = None,
+    task: Callable[..., Any] = run_block,
+) -> Any:
+    """Run the chunks of ``plan`` and merge the results (failures recorded, not raised).
+
+    Parameters
+    ----------
+    merged : optional
+        What takes the results: ``add(block)`` for each block of chunks that
+        comes back, ``fail(failure)`` for a chunk lost for good. Default: a
+        :class:`Merged` (the reductions of :func:`~kursk_sim.chunks.run_block`).
+    chunks : sequence of int, optional
+        The chunks to run, increasing (default: all of them); a resumed
+        sweep runs only those it does not have yet.
+    task : callable
+        ``task(scenario, plan, first, stop, extra_processes, inputs)`` runs
+        and reduces chunks ``first .. stop - 1`` (module level: it is sent
+        to workers).
 
     Each block of chunks is sent only the part of ``inputs`` (values set per
     point or per replication) that its chunks use.
     """
-    merged = Merged(scenario, plan)
+    merged = Merged(scenario, plan) if merged is None else merged
     extra = tuple(extra_processes)
     inputs = inputs or Inputs()
+    todo = list(range(plan.n_chunks)) if chunks is None else list(chunks)
 
     def tick(reps: int) -> None:
         if progress is not None:
             progress.update(reps)
 
     if executor is None and (workers is None or workers == 1):
-        for chunk in range(plan.n_chunks):  # merged as each finishes: memory does not grow with the run
-            merged.add(run_block(scenario, plan, chunk, chunk + 1, extra, inputs))
+        for chunk in todo:  # merged as each finishes: memory does not grow with the run
+            merged.add(task(scenario, plan, chunk, chunk + 1, extra, inputs))
             tick(plan.size(chunk))
         return merged
+    job = _Job(scenario, plan, extra, inputs, task, todo)
     if executor is not None:
-        _run_on(executor, scenario, plan, extra, inputs, merged, tick, retry=_retry_on(executor))
+        _run_on(executor, job, merged, tick, retry=_retry_on(executor))
         return merged
     pool = _OwnPool(int(workers or 1))
     try:
-        _run_on(pool, scenario, plan, extra, inputs, merged, tick, retry=pool.retry)
+        _run_on(pool, job, merged, tick, retry=pool.retry)
     finally:
         pool.shutdown()
     return merged
@@ -278,11 +344,8 @@ def _retry_on(executor: Any) -> Callable[..., Any]:
 
 def _run_on(
     executor: Any,
-    scenario: Scenario,
-    plan: ChunkPlan,
-    extra: tuple[Process, ...],
-    inputs: Inputs,
-    merged: Merged,
+    job: _Job,
+    merged: Any,
     tick: Callable[[int], None],
     retry: Callable[..., Any],
 ) -> None:
@@ -291,7 +354,9 @@ def _run_on(
     in_flight: deque[tuple[int, int, Any]] = deque()
     lost: list[int] = []  # chunks of blocks that raised or whose worker died
 
-    def absorb(block: BlockResult) -> None:
+    plan = job.plan
+
+    def absorb(block: Any) -> None:
         merged.add(block)
         tick(sum(map(plan.size, block.chunks)))
 
@@ -306,30 +371,18 @@ def _run_on(
             return
         absorb(block)
 
-    def part(first: int, stop: int) -> Inputs:
-        return inputs.window(*plan.window(first, stop))
-
-    for first, stop in _blocks(plan, width):
-        task = executor.submit(run_block, scenario, plan, first, stop, extra, part(first, stop))
-        in_flight.append((first, stop, task))
+    for first, stop in _blocks(plan, width, job.chunks):
+        in_flight.append((first, stop, job.submit(executor, first, stop)))
         while len(in_flight) >= window:
             collect()
     while in_flight:
         collect()
     for chunk in lost:  # one by one, alone: the ones that fail again are reported
         try:
-            block = retry(run_block, scenario, plan, chunk, chunk + 1, extra, part(chunk, chunk + 1))
+            block = retry(job.task, *job.args(chunk, chunk + 1))
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            merged.fail(
-                ChunkFailure(
-                    chunk,
-                    plan.bounds(chunk),
-                    plan.describe_seed(chunk),
-                    f"{type(exc).__name__}: {exc}",
-                    points=plan.rows(chunk).points,
-                )
-            )
+            merged.fail(ChunkFailure.of(plan, chunk, exc))
             continue
         absorb(block)

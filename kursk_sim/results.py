@@ -65,6 +65,9 @@ class LabelledArray:
         e.g. ``("quantile", "date", "contingent")``.
     coords : dict of str to ndarray
         Labels along each dimension (dates as ``datetime64[D]``).
+    aux : dict of str to (str, ndarray)
+        More labels along a dimension, by name: a sweep's parameter values
+        along ``point`` (``{"ru.replenishment.per_day": ("point", values)}``).
 
     Examples
     --------
@@ -80,6 +83,7 @@ class LabelledArray:
     values: NDArray[Any]
     dims: tuple[str, ...]
     coords: dict[str, NDArray[Any]]
+    aux: dict[str, tuple[str, NDArray[Any]]] = field(default_factory=dict)
 
     def sel(self, **labels: Any) -> Any:
         """Select by label: ``sel(date="2025-03-01", contingent="ua", quantile=0.5)``.
@@ -100,7 +104,8 @@ class LabelledArray:
             coords.pop(dim)
         if not dims:
             return values[()]
-        return LabelledArray(self.name, self.units, values, tuple(dims), coords)
+        aux = {k: (d, v) for k, (d, v) in self.aux.items() if d in dims}
+        return LabelledArray(self.name, self.units, values, tuple(dims), coords, aux)
 
     def _index(self, dim: str, label: Any) -> int:
         coord = self.coords[dim]
@@ -119,9 +124,9 @@ class LabelledArray:
     def to_xarray(self) -> Any:
         """As an :class:`xarray.DataArray` (needs the ``xarray`` extra)."""
         xr = _need("xarray", "xarray")
-        return xr.DataArray(
-            self.values, dims=self.dims, coords=self.coords, name=self.name, attrs={"units": self.units}
-        )
+        coords: dict[str, Any] = dict(self.coords)
+        coords |= {name: (dim, values) for name, (dim, values) in self.aux.items()}
+        return xr.DataArray(self.values, dims=self.dims, coords=coords, name=self.name, attrs={"units": self.units})
 
     def to_pandas(self) -> Any:
         """As a pandas DataFrame indexed by date (needs the ``pandas`` extra).
