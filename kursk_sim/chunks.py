@@ -140,6 +140,11 @@ class ChunkPlan:
         """The run's seed."""
         return np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
 
+    def span(self, chunk: int) -> int:
+        """The range of replications ``chunk`` covers (its index among them): chunks of the same span hold the
+        same replications of other points and share their noise streams."""
+        return chunk // self.point_groups
+
     def rows(self, chunk: int) -> ChunkRows:
         """The points and replications of ``chunk`` (replication ranges outer, point groups inner)."""
         span, group = divmod(chunk, self.point_groups)
@@ -310,7 +315,7 @@ def chunk_model(
         raise ValueError(f"run_chunk: chunk must be in 0..{plan.n_chunks - 1} for this plan, got {chunk}")
     rows = plan.rows(chunk) if rows is None else rows
     inputs = inputs or Inputs()
-    streams = ChunkStreams(plan.root, chunk, rows.replications)
+    streams = ChunkStreams(plan.root, plan.span(chunk), rows.replications)
     sampled = sample_values(scenario, streams, skip={*inputs.points, *inputs.replications})
     params = assemble(scenario, rows, streams, sampled, inputs)
     return Model(params, streams, [*default_processes(params), *extra_processes], recorders=recorders, chunk=chunk)

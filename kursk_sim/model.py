@@ -278,33 +278,59 @@ class Model:
     def draw_losses(self, n: Array, p: Array, purpose: str = "combat", rows: Any = slice(None)) -> Array:
         """Realised losses among ``n`` troops each lost with probability ``p`` (the noise model's draw).
 
-        ``rows`` are the batch rows ``n`` holds (all by default), for a
-        dispersion set per replication.
+        ``rows`` are the batch rows ``n`` holds (all by default).
         """
         kind = self.params.noise
         if kind == "none":
             return n * p
         if kind == "binomial":
-            return self.binomial(n, p, purpose)
+            return self.binomial(n, p, purpose, rows)
         mean = n * p
         r = self.params["noise.dispersion"]
         r = np.broadcast_to(r, (self.params.n,))[rows, None] if np.ndim(r) else r
         draw = self.stream(purpose).negative_binomial(r, r / (r + mean)).astype(float)
         return np.minimum(draw, n)
 
-    def thin(self, n: Array, p: Array, purpose: str) -> Array:
-        """How many of ``n`` fall in a class of probability ``p`` (binomial thinning)."""
+    def thin(self, n: Array, p: Array, purpose: str, rows: Any = slice(None)) -> Array:
+        """How many of ``n`` (the batch rows ``rows``) fall in a class of probability ``p`` (binomial thinning)."""
         if not self.params.integer_counts:
             return n * p
-        return self.binomial(n, p, purpose)
+        return self.binomial(n, p, purpose, rows)
 
-    def binomial(self, n: Array, p: Array, purpose: str) -> Array:
-        """Binomial draws from ``purpose``'s stream, ``n`` whole and ``p`` broadcastable to it (see :func:`binomial_counts`)."""
-        return binomial_counts(self.stream(purpose), n, p, self.params.normal_above, work=self._work(n.shape))
+    def binomial(self, n: Array, p: Array, purpose: str, rows: Any = slice(None)) -> Array:
+        """Binomial draws from ``purpose``'s streams, ``n`` (the batch rows ``rows``) whole, ``p`` broadcastable to it.
+
+        The normal variates come from the stream ``<purpose>:normal``; in a
+        batch of several points they are shared by the rows of each
+        replication (see :func:`binomial_counts`). ``rows=None``: rows
+        drawn on their own (a rule acting on a few rows on some days).
+        """
+        rows_of = self.params.rows
+        replication = None
+        if rows is not None and rows_of.n_points > 1:
+            replication = rows_of.replication_of_row[rows]
+        return binomial_counts(
+            self.stream(purpose),
+            n,
+            p,
+            self.params.normal_above,
+            work=self._work(n.shape),
+            normal_rng=self.stream(f"{purpose}:normal"),
+            replication=replication,
+            replications=rows_of.n_replications,
+        )
 
 
 def binomial_counts(
-    rng: np.random.Generator, n: Array, p: ArrayLike, normal_above: float, work: Array | None = None
+    rng: np.random.Generator,
+    n: Array,
+    p: ArrayLike,
+    normal_above: float,
+    work: Array | None = None,
+    *,
+    normal_rng: np.random.Generator | None = None,
+    replication: NDArray[np.intp] | None = None,
+    replications: int | None = None,
 ) -> Array:
     """Binomial draws, exact where the variance is small, normal where it is large.
 
@@ -334,6 +360,20 @@ def binomial_counts(
         Column-major float64 array of ``n``'s shape for intermediate values
         (its contents are overwritten); a caller drawing every day passes
         the same one to avoid fresh memory each time.
+    normal_rng : numpy.random.Generator, optional
+        Where the normal variates come from (default ``rng``): a stream of
+        their own keeps them in step between variants whatever the exact
+        draws take.
+    replication : ndarray of int, optional
+        Each row's replication, ``0 .. k - 1`` (rows of several points of a
+        sweep in one batch). The normal variates are then drawn once per
+        replication and column, ``k`` times the columns of them whether
+        needed or not, and shared by every row of that replication: the
+        same replication of different points gets the same noise where its
+        draws are approximated.
+    replications : int, optional
+        ``k`` (default ``replication.max() + 1``); a caller drawing for some
+        rows only passes the batch's, so the variates stay in step.
 
     Returns
     -------
@@ -371,8 +411,15 @@ def binomial_counts(
     normal_mask = var_flat >= normal_above
     normal = normal_mask.nonzero()[0]  # drawn only where needed: a third are degenerate
     exact = ((var_flat > 0.0) ^ normal_mask).nonzero()[0]  # 0 < var < normal_above (normal_above >= 1)
+    if replication is not None:  # one variate per replication and column, shared by its rows
+        rows = out.shape[0] if out.ndim else 1
+        k = replications if replications is not None else int(replication.max()) + 1 if replication.size else 0
+        shared = (normal_rng or rng).standard_normal(k * (flat.size // max(rows, 1)))
+        column = normal // rows
+        z = shared.take(column * k + replication.take(normal - column * rows))
+    elif normal.size:
+        z = (normal_rng or rng).standard_normal(normal.size)
     if normal.size:
-        z = rng.standard_normal(normal.size)
         sd = var_flat.take(normal)  # take gathers faster than fancy indexing
         z *= np.sqrt(sd, out=sd)
         z += flat.take(normal)
@@ -689,11 +736,11 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         prob = exposure * loss_per_weight[:, side]
         np.minimum(prob, 1.0, out=prob)
         lost = model.draw_losses(strength, prob, "combat", rows)
-        killed = model.thin(lost, at(killed_share), "combat")
+        killed = model.thin(lost, at(killed_share), "combat", rows)
         wounded = lost - killed  # the rest, for now
-        missing = model.thin(wounded, at(missing_of_rest), "combat")
+        missing = model.thin(wounded, at(missing_of_rest), "combat", rows)
         wounded -= missing
-        recovering = model.thin(wounded, at(rtd_share), "combat")
+        recovering = model.thin(wounded, at(rtd_share), "combat", rows)
         s.strength[rows] -= lost
         s.killed[rows] += killed
         s.missing[rows] += missing

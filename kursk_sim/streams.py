@@ -22,8 +22,14 @@ same values.
 
 *Chunk streams* serve the rules' noise (binomial losses and their split,
 returns to duty), where the numbers drawn depend on the state: one
-:class:`numpy.random.Generator` per purpose and chunk. They are common
-between variants as far as the draws stay in step.
+:class:`numpy.random.Generator` per purpose and range of replications (a
+chunk of a plain run; the chunks of a sweep holding the same replications
+of other points share it). Normal variates, which approximate the large
+binomial draws, have a stream of their own (``<purpose>:normal``) and, in
+a chunk of several points, are drawn once per replication and shared by
+its points. Exact (small) binomial draws are not shared between points.
+Between variants, chunk streams are common as far as the draws stay in
+step.
 
 Examples
 --------
@@ -129,7 +135,8 @@ class ChunkStreams:
     root : numpy.random.SeedSequence
         The run's seed.
     chunk : int
-        The chunk's index.
+        The chunk's range of replications (its index in a plain run; see
+        :meth:`~kursk_sim.chunks.ChunkPlan.span`).
     replications : (int, int)
         First and one-past-last replication (global indices) the chunk's
         rows belong to.
