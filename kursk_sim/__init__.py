@@ -48,6 +48,7 @@ from .execution import SimulationError
 from .results import Ensemble, LabelledArray, Table
 from .run import simulate
 from .scenario import Scenario, builtin_scenarios, load_scenario
+from .sensitivity import SensitivityResult, sensitivity
 from .sweep import sweep
 from .sweep_results import SweepResult
 
@@ -59,6 +60,7 @@ __all__ = [
     "Normal",
     "Scenario",
     "ScenarioError",
+    "SensitivityResult",
     "SimulationError",
     "SweepResult",
     "Table",
@@ -72,6 +74,7 @@ __all__ = [
     "model",
     "plot",
     "sample",
+    "sensitivity",
     "simulate",
     "sweep",
 ]

@@ -56,7 +56,7 @@ from .distributions import Distribution, open_unit
 from .errors import ScenarioError
 from .inputs import ORDINAL_OF_EPOCH, check_values, varying_parameters
 
-__all__ = ["Design", "grid", "sample", "ranged_parameters"]
+__all__ = ["Design", "Marginals", "grid", "sample", "ranged_parameters"]
 
 #: Sampling methods of :func:`sample`.
 METHODS = ("lhs", "sobol", "halton", "random")
@@ -604,6 +604,93 @@ def ranged_parameters(scenario: Any) -> dict[str, tuple[float, float] | Distribu
     return out
 
 
+class Marginals:
+    """Each sampled parameter's marginal: uniform bounds, its distribution, or its declared range.
+
+    Maps points of the unit cube to a :class:`Design` (used by :func:`sample`
+    and by :func:`~kursk_sim.sensitivity.sensitivity`). The arguments are
+    those of :func:`sample`.
+
+    Examples
+    --------
+    >>> import numpy as np, kursk_sim as ks
+    >>> m = Marginals(ks.load_scenario("kursk-2024"), ["kpa.second_wave.probability", "ua.strength"])
+    >>> d = m.design(np.array([[0.5, 0.5]]))
+    >>> d.point(0)["kpa.second_wave.probability"], round(d.point(0)["ua.strength"])
+    (0.35, 20513)
+    """
+
+    def __init__(
+        self, scenario: Any, paths: Sequence[str] | str | None = None, bounds: Mapping[str, Sequence[Any]] | None = None
+    ) -> None:
+        self.scenario = scenario
+        varying = varying_parameters(scenario)
+        ranged = ranged_parameters(scenario)
+        if paths is None:
+            chosen = list(ranged)
+            if not chosen:
+                raise ScenarioError(
+                    "paths",
+                    None,
+                    "parameters to sample: this scenario has no range or distribution; pass paths= and bounds=",
+                )
+        else:
+            chosen = [paths] if isinstance(paths, str) else list(paths)
+            if not chosen:
+                raise ScenarioError("paths", paths, "at least one parameter path")
+        seen: set[str] = set()
+        for path in chosen:
+            if path not in varying:
+                raise _unknown_path(scenario, path, varying, str(path))
+            if path in seen:
+                raise ScenarioError("paths", path, "each parameter path once")
+            seen.add(path)
+        bounds = dict(bounds or {})
+        for key in bounds:
+            if key not in seen:
+                if key in varying:
+                    raise ScenarioError(f"bounds.{key}", bounds[key], "bounds of a sampled path: add it to paths=[...]")
+                raise _unknown_path(scenario, key, varying, f"bounds.{key}")
+
+        marginals: list[tuple[float, float] | Distribution] = []
+        for path in chosen:
+            value, spec = varying[path]
+            if path in bounds:
+                marginals.append(_bounds_of(path, bounds[path], spec.kind == "date"))
+            elif path in ranged:
+                marginal = ranged[path]
+                if not isinstance(marginal, Distribution) and not marginal[0] < marginal[1]:
+                    raise ScenarioError(f"{path}.range", list(marginal), "a range [low, high] with low < high")
+                marginals.append(marginal)
+            else:
+                raise ScenarioError(
+                    path,
+                    value,
+                    "a range: declare one in the scenario (range = [low, high]) or pass bounds={path: (low, high)}",
+                )
+
+        self.paths: tuple[str, ...] = tuple(chosen)
+        self.marginals = tuple(marginals)
+        self._dates = tuple(varying[path][1].kind == "date" for path in chosen)
+
+    def design(self, unit: ArrayLike) -> Design:
+        """The design at points ``unit`` of shape ``(n, len(paths))`` in [0, 1) (moved into the open interval)."""
+        u = _open(np.array(unit, dtype=float, ndmin=2))
+        if u.shape[1] != len(self.paths):
+            raise ValueError(f"unit: got {u.shape[1]} columns, expected one per path ({len(self.paths)})")
+        columns: dict[str, NDArray[Any]] = {}
+        for j, (path, marginal) in enumerate(zip(self.paths, self.marginals, strict=True)):
+            if isinstance(marginal, Distribution):
+                x = marginal.ppf(u[:, j])
+            else:
+                lo, hi = marginal
+                x = lo + u[:, j] * (hi - lo)
+            columns[path] = _from_ordinals(x) if self._dates[j] else x
+        design = Design(columns)
+        design.check(self.scenario)
+        return design
+
+
 def _range_numbers(rng: Any, where: str, date: bool) -> tuple[float, float]:
     """A declared range as two numbers (dates as proleptic ordinals)."""
     return _pair(rng, where, "a range [low, high] of two dates" if date else "a range [low, high] of two numbers", date)
@@ -761,60 +848,5 @@ def sample(
         raise ValueError(
             f"n: got {n}, expected a power of two for method 'sobol' (its balance properties need one): try n={nearest}"
         )
-    varying = varying_parameters(scenario)
-    ranged = ranged_parameters(scenario)
-    if paths is None:
-        chosen = list(ranged)
-        if not chosen:
-            raise ScenarioError(
-                "paths",
-                None,
-                "parameters to sample: this scenario has no range or distribution; pass paths= and bounds=",
-            )
-    else:
-        chosen = [paths] if isinstance(paths, str) else list(paths)
-        if not chosen:
-            raise ScenarioError("paths", paths, "at least one parameter path")
-    seen: set[str] = set()
-    for path in chosen:
-        if path not in varying:
-            raise _unknown_path(scenario, path, varying, str(path))
-        if path in seen:
-            raise ScenarioError("paths", path, "each parameter path once")
-        seen.add(path)
-    bounds = dict(bounds or {})
-    for key in bounds:
-        if key not in seen:
-            if key in varying:
-                raise ScenarioError(f"bounds.{key}", bounds[key], "bounds of a sampled path: add it to paths=[...]")
-            raise _unknown_path(scenario, key, varying, f"bounds.{key}")
-
-    marginals: list[tuple[float, float] | Distribution] = []
-    for path in chosen:
-        value, spec = varying[path]
-        if path in bounds:
-            marginals.append(_bounds_of(path, bounds[path], spec.kind == "date"))
-        elif path in ranged:
-            marginal = ranged[path]
-            if not isinstance(marginal, Distribution) and not marginal[0] < marginal[1]:
-                raise ScenarioError(f"{path}.range", list(marginal), "a range [low, high] with low < high")
-            marginals.append(marginal)
-        else:
-            raise ScenarioError(
-                path,
-                value,
-                "a range: declare one in the scenario (range = [low, high]) or pass bounds={path: (low, high)}",
-            )
-
-    u = _open(_unit_cube(method, n, len(chosen), seed, scramble))
-    columns: dict[str, NDArray[Any]] = {}
-    for j, (path, marginal) in enumerate(zip(chosen, marginals, strict=True)):
-        if isinstance(marginal, Distribution):
-            x = marginal.ppf(u[:, j])
-        else:
-            lo, hi = marginal
-            x = lo + u[:, j] * (hi - lo)
-        columns[path] = _from_ordinals(x) if varying[path][1].kind == "date" else x
-    design = Design(columns)
-    design.check(scenario)
-    return design
+    marginals = Marginals(scenario, paths, bounds)
+    return marginals.design(_unit_cube(method, n, len(marginals.paths), seed, scramble))
