@@ -23,7 +23,7 @@ import numpy as np
 
 from .results import UNITS, Ensemble
 
-__all__ = ["fan", "event_dates", "projection_figure"]
+__all__ = ["fan", "event_dates", "projection_figure", "tornado", "sweep_heatmap"]
 
 
 def _axes(ax: Any) -> Any:
@@ -148,3 +148,114 @@ def projection_figure(ensemble: Ensemble) -> Any:
     fan(ensemble, "area", ax=axes[1])
     event_dates(ensemble, ax=axes[2])
     return fig
+
+
+def tornado(result: Any, output: str | int | None = None, *, top: int = 15, ax: Any = None) -> Any:
+    """Tornado chart of a sensitivity analysis: the most influential parameters of one output.
+
+    Sobol: total-order (bar, with its confidence interval) and first-order
+    (inner bar) indices. Morris: mu* with its interval and sigma.
+
+    Parameters
+    ----------
+    result : SensitivityResult
+    output : str or int, optional
+        Which output (default the first).
+    top : int
+        How many parameters, most influential first.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    k = result._output_index(output)
+    names = result.ranking(k)[:top][::-1]  # most influential at the top
+    idx = [result.paths.index(p) for p in names]
+    y = np.arange(len(names))
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5), layout="constrained")
+    ix = result.indices
+    level = f"{100 * result.confidence_level:g}%"
+    if result.method == "sobol":
+        total, first = ix["total"][k, idx], ix["first"][k, idx]
+        err = np.abs(ix["total_ci"][:, k, idx] - total)
+        ax.barh(y, total, color="C0", alpha=0.45, label="total order")
+        ax.errorbar(total, y, xerr=err, fmt="none", ecolor="C0", capsize=3, label=f"total order {level} interval")
+        ax.barh(y, first, height=0.4, color="C1", label="first order")
+        ax.set_xlabel("Sobol index (share of the output's variance)")
+        ax.axvline(0.0, color="k", lw=0.8)
+    else:
+        mu_star, conf = ix["mu_star"][k, idx], ix["mu_star_conf"][k, idx]
+        ax.barh(y, mu_star, color="C0", alpha=0.6, xerr=conf, capsize=3, label=f"mu* ({level} interval)")
+        ax.plot(ix["sigma"][k, idx], y, "o", color="C3", label="sigma")
+        ax.set_xlabel(f"Morris mu* ({result.outputs[k].unit} per unit of the parameter's quantile)")
+    ax.set_yticks(y, names, fontsize=8)
+    o = result.outputs[k]
+    ax.set_title(f"{result.method} sensitivity of {o.text} ({result.points:,} points)", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def sweep_heatmap(
+    result: Any, output: str, x: str, y: str, *, ax: Any = None, cmap: str = "viridis", annotate: bool = True
+) -> Any:
+    """Heatmap of one output over two parameters of a sweep's design (a grid over ``x`` and ``y``).
+
+    Parameters
+    ----------
+    result : SweepResult
+    output : str
+        ``<event>@<date>`` (probability), ``<output>.<contingent>@<date>``
+        or ``area@<date>`` (mean), as in :func:`~kursk_sim.sensitivity.sensitivity`.
+    x, y : str
+        Design paths; every ``(x, y)`` pair must occur exactly once.
+    ax : matplotlib Axes, optional
+    cmap : str
+    annotate : bool
+        Write each cell's value.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .sensitivity import parse_output
+
+    o = parse_output(output, result.scenario, result.event_names)
+    values = o.of(result)
+    for path in (x, y):
+        if path not in result.points.paths:
+            raise KeyError(f"{path!r} is not a path of the design {result.points.paths}")
+    xs, ys = np.asarray(result.points[x]), np.asarray(result.points[y])
+    ux, uy = np.unique(xs), np.unique(ys)
+    grid = np.full((uy.size, ux.size), np.nan)
+    count = np.zeros(grid.shape, dtype=int)
+    ix, iy = np.searchsorted(ux, xs), np.searchsorted(uy, ys)
+    np.add.at(count, (iy, ix), 1)
+    if (count != 1).any():
+        raise ValueError(f"sweep_heatmap: the design is not a grid over {x} and {y} (each pair must occur once)")
+    grid[iy, ix] = values
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(1.0 * ux.size + 3, 0.6 * uy.size + 2), layout="constrained")
+    image = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap)
+    ax.set_xticks(np.arange(ux.size), [_tick(v) for v in ux], fontsize=8)
+    ax.set_yticks(np.arange(uy.size), [_tick(v) for v in uy], fontsize=8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    label = f"P({o.name} by {o.date})" if o.event else f"mean {o.text} ({o.unit})"
+    ax.figure.colorbar(image, ax=ax, label=label)
+    if annotate:
+        for (r, c), v in np.ndenumerate(grid):
+            text = f"{v:.2f}" if o.event else f"{v:,.0f}"
+            ax.text(c, r, text, ha="center", va="center", fontsize=7, color="w" if v < np.nanmean(grid) else "k")
+    ax.set_title(f"{result.scenario.name}: {label}, {result.replications:,} replications a point", fontsize=10)
+    return ax
+
+
+def _tick(v: Any) -> str:
+    return str(v) if isinstance(v, np.datetime64) else f"{float(v):g}"

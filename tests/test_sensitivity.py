@@ -195,3 +195,12 @@ def test_bad_arguments(kursk: ks.Scenario) -> None:
         ks.sensitivity(kursk, "area", paths=["ru.strenght"], **args)
     with pytest.raises(ValueError, match="outputs"):
         ks.sensitivity(kursk, [], **args)
+
+
+def test_tornado_draws_the_indices(duel_sobol: ks.SensitivityResult) -> None:
+    ax = ks.plot.tornado(duel_sobol, top=3)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == duel_sobol.ranking()[:3][::-1]  # the most influential at the top
+    totals = [bar.get_width() for bar in ax.containers[0]]
+    want = [duel_sobol.indices["total"][0, duel_sobol.paths.index(p)] for p in labels]
+    np.testing.assert_allclose(totals, want)

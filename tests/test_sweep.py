@@ -349,3 +349,16 @@ def test_a_killed_sweep_resumes_to_the_same_results(short: ks.Scenario, tmp_path
     whole = fingerprint(ks.sweep(short, LEVERS, 300, seed=6, chunk_size=400))
     for key in whole:
         np.testing.assert_array_equal(whole[key], resumed[key], err_msg=key)
+
+
+def test_sweep_heatmap_draws_the_grid(recorded: Any) -> None:
+    res, _ = recorded
+    ax = ks.plot.sweep_heatmap(
+        res, "ua_withdrawal@2025-01-20", x="defender.lethality", y="kpa.second_wave.probability"
+    )
+    image = ax.get_images()[0].get_array()
+    p = res.probability("ua_withdrawal", by="2025-01-20").values
+    # rows: kpa.second_wave.probability 0.3, 1.0; columns: defender.lethality 0.012, 0.0145 (sorted)
+    np.testing.assert_array_equal(np.asarray(image), [[p[2], p[0]], [p[3], p[1]]])
+    with pytest.raises(ValueError, match="not a grid"):
+        ks.plot.sweep_heatmap(res, "area@2025-01-20", x="defender.lethality", y="defender.lethality")
