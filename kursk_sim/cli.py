@@ -4,6 +4,11 @@
 
     kursk-sim run [SCENARIO] [--replications N] [--seed S] [--workers K] [--trajectories N]
                   [--progress | --no-progress] [--out DIR] [--set PATH=VALUE ...]
+    kursk-sim sweep [SCENARIO] (--grid PATH=V1,V2,... ... | --sample METHOD:N [--path PATH ...])
+                    [-n R] [--seed S] [--workers K] [--store DIR] [--reference I | --no-reference]
+                    [--heatmap OUTPUT] [--out DIR] [--set PATH=VALUE ...]
+    kursk-sim sensitivity [SCENARIO] --output OUTPUT ... [--method sobol|morris] [-N N] [-n R]
+                    [--path PATH ...] [--seed S] [--workers K] [--out DIR] [--set PATH=VALUE ...]
     kursk-sim show [SCENARIO]
     kursk-sim list
 
@@ -14,6 +19,7 @@ Bad input prints one line naming the parameter and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 import time
 import tomllib
@@ -28,6 +34,8 @@ __all__ = ["main"]
 
 DEFAULT_SCENARIO = "kursk-2024"
 DEFAULT_REPLICATIONS = 10_000
+DEFAULT_SWEEP_REPLICATIONS = 1000
+DEFAULT_SENSITIVITY_REPLICATIONS = 8
 
 
 def _whole(text: str, low: int) -> int:
@@ -58,6 +66,57 @@ def _setting(text: str) -> tuple[str, Any]:
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word, e.g. noise.kind=none
     return path, value
+
+
+def _levels(text: str) -> tuple[str, list[Any]]:
+    """``path=v1,v2,...`` with each level read as TOML (numbers, dates)."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}, expected PATH=V1,V2,..., e.g. ru.replenishment.per_day=600,1200"
+        )
+    path, raw = (part.strip() for part in text.split("=", 1))
+    levels = [_setting(f"{path}={v}")[1] for v in raw.split(",") if v.strip()]
+    if not levels:
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected at least one level after '='")
+    return path, levels
+
+
+def _method_n(text: str) -> tuple[str, int]:
+    """``method:n``, e.g. ``lhs:64``."""
+    method, _, n = text.partition(":")
+    try:
+        return method, int(n.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected METHOD:N, e.g. lhs:64 or sobol:128") from None
+
+
+def _common(parser: argparse.ArgumentParser, replications: int) -> None:
+    """Arguments every running command takes."""
+    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or TOML file")
+    parser.add_argument("-n", "--replications", type=_positive_int, default=replications)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
+    parser.add_argument(
+        "-w",
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local worker processes (default: run in this process); results do not depend on it",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress line on standard error (default: when it is a terminal)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change a parameter, e.g. --set kpa.second_wave.probability=1 (repeatable)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,6 +161,60 @@ def _parser() -> argparse.ArgumentParser:
         help="change a parameter, e.g. --set kpa.second_wave.probability=1 (repeatable)",
     )
     run.add_argument("--no-figure", action="store_true", help="do not write the PNG figure")
+    sw = sub.add_parser(
+        "sweep",
+        help="run every point of a design (a grid or a sample), print a table per point, write CSVs and a figure",
+    )
+    _common(sw, DEFAULT_SWEEP_REPLICATIONS)
+    how = sw.add_mutually_exclusive_group(required=True)
+    how.add_argument(
+        "--grid",
+        type=_levels,
+        action="append",
+        metavar="PATH=V1,V2,...",
+        help="levels of a parameter (repeatable: the full factorial of all)",
+    )
+    how.add_argument(
+        "--sample",
+        type=_method_n,
+        metavar="METHOD:N",
+        help="N points by lhs, sobol, halton or random over each parameter's range or distribution",
+    )
+    sw.add_argument("--path", dest="paths", action="append", metavar="PATH", help="with --sample: parameters to vary")
+    sw.add_argument("--store", type=Path, default=None, help="folder keeping finished chunks: a rerun resumes")
+    pair = sw.add_mutually_exclusive_group()
+    pair.add_argument("--reference", type=_natural_int, default=0, help="point paired differences are taken against")
+    pair.add_argument("--no-reference", dest="reference", action="store_const", const=None, help="no pairing")
+    sw.add_argument(
+        "--heatmap",
+        metavar="OUTPUT",
+        default=None,
+        help="with a grid of two parameters: the output drawn (default: the defender's withdrawal by the end), "
+        "e.g. ua_withdrawal@2025-03-31 or strength.ua@2025-03-01",
+    )
+    sw.add_argument("--out", type=Path, default=Path("kursk-sim-sweep"), help="output folder")
+    se = sub.add_parser("sensitivity", help="Sobol indices or Morris screening of outputs; ranked tables and a figure")
+    _common(se, DEFAULT_SENSITIVITY_REPLICATIONS)
+    se.add_argument(
+        "--output",
+        dest="outputs",
+        action="append",
+        required=True,
+        metavar="OUTPUT",
+        help="e.g. area@2025-03-01, strength.ua@2025-05-31, ua_withdrawal@2025-03-31 (repeatable)",
+    )
+    se.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    se.add_argument(
+        "-N",
+        dest="n",
+        type=_positive_int,
+        default=None,
+        help="Sobol: base sample, a power of two (default 1024; N x (parameters + 2) points); "
+        "Morris: trajectories (default 64)",
+    )
+    se.add_argument("--path", dest="paths", action="append", metavar="PATH", help="parameters (default: all ranged)")
+    se.add_argument("--top", type=_positive_int, default=15, help="parameters shown per output (default 15)")
+    se.add_argument("--out", type=Path, default=Path("kursk-sim-sensitivity"), help="output folder")
     show = sub.add_parser("show", help="print every parameter with its value, unit and source")
     show.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
     sub.add_parser("list", help="list the built-in scenarios")
@@ -147,17 +260,180 @@ def _run(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(str(p) for p in paths))
 
 
+def _scenario(args: argparse.Namespace) -> Any:
+    scenario = load_scenario(args.scenario)
+    return scenario.replace(dict(args.settings)) if args.settings else scenario
+
+
+def _figure_backend() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    from . import design as designs
+    from .sweep import sweep
+
+    scenario = _scenario(args)
+    if args.grid:
+        design = designs.grid(dict(args.grid))
+    else:
+        method, n = args.sample
+        design = designs.sample(scenario, n, method, paths=args.paths, seed=args.seed)
+    t0 = time.perf_counter()
+    result = sweep(
+        scenario,
+        design,
+        args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=args.progress,
+        store=args.store,
+        reference=args.reference,
+    )
+    elapsed = time.perf_counter() - t0
+    print(result.table())
+    if result.reference is not None and len(design) > 1:
+        print()
+        print(_differences(result))
+    rows = len(design) * args.replications
+    print(
+        f"\n{len(design)} points x {args.replications:,} replications x {scenario.horizon_days} days in "
+        f"{elapsed:.1f} s ({rows * scenario.horizon_days / elapsed:,.0f} replication-days/s), seed {args.seed}"
+    )
+    for failure in result.failures:
+        print(f"failed: {failure}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = result.export(args.out)
+    paths.append(design.to_csv(args.out / "design.csv"))
+    figure = _sweep_figure(result, design if args.grid else None, args.heatmap, args.out)
+    if figure is not None:
+        paths.append(figure)
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _differences(result: Any) -> Any:
+    """Paired differences from the reference point of the defender's withdrawal and each contingent's strength."""
+    from .results import Table
+
+    ref = result.reference
+    event = f"{result.scenario.defender.id}_withdrawal"
+    d_event = result.difference(event).values
+    d_strength = result.difference("strength").values[:, :, -1]
+    cols = ("point", f"Δ P({event})", *(f"Δ {c} strength" for c in result.contingents))
+    rows = []
+    for j in range(result.n_points):
+        if j == ref:
+            continue
+        cells = [f"{d_event[0, j]:+.3f} ± {d_event[1, j]:.3f}"]
+        cells += [f"{d_strength[0, j, c]:+,.0f} ± {d_strength[1, j, c]:,.0f}" for c in range(len(result.contingents))]
+        rows.append((j, *cells))
+    title = f"paired differences from point {ref} on {result.dates[-1]} (± standard error)"
+    return Table(title, cols, rows)
+
+
+def _sweep_figure(result: Any, design: Any, heatmap: str | None, out: Path) -> Path | None:
+    """A heatmap when the design is a grid (``None`` otherwise) of two parameters."""
+    if design is None or len(design.paths) != 2:
+        if heatmap is not None:
+            raise ValueError(f"--heatmap: got {heatmap!r}, but it needs a grid of two parameters")
+        return None
+    _figure_backend()
+    from .plot import sweep_heatmap
+
+    output = heatmap or f"{result.scenario.defender.id}_withdrawal@{result.dates[-1]}"
+    x, y = design.paths
+    ax = sweep_heatmap(result, output, x=x, y=y)
+    png = out / "heatmap.png"
+    ax.figure.savefig(png, dpi=120)
+    return png
+
+
+def _sensitivity(args: argparse.Namespace) -> None:
+    from .sensitivity import sensitivity
+
+    scenario = _scenario(args)
+    n = args.n if args.n is not None else (1024 if args.method == "sobol" else 64)
+    t0 = time.perf_counter()
+    result = sensitivity(
+        scenario,
+        args.outputs,
+        method=args.method,
+        n=n,
+        paths=args.paths,
+        seed=args.seed,
+        replications=args.replications,
+        workers=args.workers,
+        progress=args.progress,
+    )
+    elapsed = time.perf_counter() - t0
+    for k in range(len(result.outputs)):
+        print(result.table(k, top=args.top))
+        print()
+    widest = f", widest {100 * result.confidence_level:g}% interval ±{result.widest_interval:.3f}"
+    print(
+        f"{len(result.paths)} parameters, {result.points:,} points x {result.replications} replications in "
+        f"{elapsed:.1f} s{widest if args.method == 'sobol' else ''}, seed {args.seed}"
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = [_indices_csv(result, args.out / "indices.csv")]
+    for k in range(len(result.outputs)):
+        paths.append(result.table(k).to_csv(args.out / f"ranking_{k + 1}.csv"))
+    _figure_backend()
+    import matplotlib.pyplot as plt
+
+    from .plot import tornado
+
+    top = min(args.top, len(result.paths))
+    fig, axes = plt.subplots(
+        len(result.outputs),
+        1,
+        figsize=(9, (0.32 * top + 1.4) * len(result.outputs)),
+        layout="constrained",
+        squeeze=False,
+    )
+    for k, ax in enumerate(axes[:, 0]):
+        tornado(result, k, top=top, ax=ax)
+    png = args.out / "tornado.png"
+    fig.savefig(png, dpi=120)
+    paths.append(png)
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _indices_csv(result: Any, path: Path) -> Path:
+    keys = list(result.indices)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        header = ["output", "parameter"]
+        for key in keys:
+            header += [f"{key}_low", f"{key}_high"] if result.indices[key].ndim == 3 else [key]
+        w.writerow(header)
+        for k, o in enumerate(result.outputs):
+            for i, p in enumerate(result.paths):
+                row: list[Any] = [o.text, p]
+                for key in keys:
+                    v = result.indices[key]
+                    row += [f"{v[0, k, i]:.6g}", f"{v[1, k, i]:.6g}"] if v.ndim == 3 else [f"{v[k, i]:.6g}"]
+                w.writerow(row)
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kursk-sim``; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             _run(args)
+        elif args.command == "sweep":
+            _sweep(args)
+        elif args.command == "sensitivity":
+            _sensitivity(args)
         elif args.command == "show":
             print(load_scenario(args.scenario).describe())
         else:
             print("\n".join(builtin_scenarios()))
-    except (ScenarioError, FileNotFoundError, ValueError) as err:
+    except (ScenarioError, FileNotFoundError, ValueError, KeyError, ImportError) as err:
         print(f"kursk-sim: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -118,16 +118,12 @@ def _unknown(scenario: Any, path: Any, raw: Any) -> ScenarioError:
         if value is None:
             return ScenarioError(
                 path,
-                "values per element",
+                _shown(raw),
                 "a parameter the scenario sets (give it a value with Scenario.replace first)",
             )
-        return ScenarioError(
-            path, "values per element", f"a number or a date parameter (this {spec.kind} is fixed for a run)"
-        )
+        return ScenarioError(path, _shown(raw), f"a number or a date parameter (this {spec.kind} is fixed for a run)")
     names = sorted(p for p, (v, spec) in leaves.items() if spec.uncertain and v is not None)
-    return ScenarioError(
-        str(path), "values per element", f"a parameter path that can vary{schema.suggest(str(path), names)}"
-    )
+    return ScenarioError(str(path), _shown(raw), f"a parameter path that can vary{schema.suggest(str(path), names)}")
 
 
 def _unit(spec: schema.Spec) -> str:
@@ -173,3 +169,11 @@ def _as_array(raw: Any, spec: schema.Spec, path: str, element: str) -> NDArray[n
 
 def _first(arr: NDArray[Any]) -> Any:
     return arr.ravel()[0] if arr.size else arr
+
+
+def _shown(raw: Any) -> Any:
+    """Values as a short list for a message."""
+    try:
+        return np.asarray(raw).ravel()[:6].tolist()
+    except (TypeError, ValueError):
+        return raw
