@@ -353,9 +353,7 @@ def test_a_killed_sweep_resumes_to_the_same_results(short: ks.Scenario, tmp_path
 
 def test_sweep_heatmap_draws_the_grid(recorded: Any) -> None:
     res, _ = recorded
-    ax = ks.plot.sweep_heatmap(
-        res, "ua_withdrawal@2025-01-20", x="defender.lethality", y="kpa.second_wave.probability"
-    )
+    ax = ks.plot.sweep_heatmap(res, "ua_withdrawal@2025-01-20", x="defender.lethality", y="kpa.second_wave.probability")
     image = ax.get_images()[0].get_array()
     p = res.probability("ua_withdrawal", by="2025-01-20").values
     # rows: kpa.second_wave.probability 0.3, 1.0; columns: defender.lethality 0.012, 0.0145 (sorted)
