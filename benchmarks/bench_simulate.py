@@ -42,7 +42,8 @@ import numpy as np
 import kursk_sim as ks
 from kursk_sim.chunks import _Reducer
 from kursk_sim.model import Model, default_processes
-from kursk_sim.parameters import draw_parameters
+from kursk_sim.parameters import ChunkRows, assemble, sample_values
+from kursk_sim.streams import ChunkStreams
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_memory import peak_memory  # noqa: E402
@@ -68,26 +69,53 @@ def _cpu() -> str:
     return platform.processor() or "unknown cpu"
 
 
-class TimedGenerator:
-    """A NumPy Generator that adds up, per method, the seconds spent in it and the variates it returned."""
+class DrawClock:
+    """Seconds spent in Generator methods and variates returned, per method, over several generators."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
+    def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.variates: dict[str, int] = {}
         self.calls = 0
 
+
+class TimedGenerator:
+    """A NumPy Generator that adds the seconds spent in each of its methods, and the variates, to a clock."""
+
+    def __init__(self, rng: np.random.Generator, clock: DrawClock) -> None:
+        self._rng = rng
+        self._clock = clock
+
     def __getattr__(self, name: str):
         method = getattr(self._rng, name)
+        clock = self._clock
 
         def timed(*args, **kwargs):
             t0 = time.perf_counter()
             result = method(*args, **kwargs)
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
-            self.variates[name] = self.variates.get(name, 0) + np.size(result)
-            self.calls += 1
+            clock.seconds[name] = clock.seconds.get(name, 0.0) + time.perf_counter() - t0
+            clock.variates[name] = clock.variates.get(name, 0) + np.size(result)
+            clock.calls += 1
             return result
 
+        return timed
+
+
+class TimedStreams(ChunkStreams):
+    """A chunk's streams whose rule generators are timed on one clock.
+
+    (The replication streams' uniforms, drawn for the uncertain parameters
+    once and for the encirclement hazard on days at risk, are not timed.)
+    """
+
+    def __init__(self, root: np.random.SeedSequence, chunk: int, replications: tuple[int, int]) -> None:
+        super().__init__(root, chunk, replications)
+        self.clock = DrawClock()
+        self._timed: dict[str, TimedGenerator] = {}
+
+    def generator(self, purpose: str):  # type: ignore[override]
+        timed = self._timed.get(purpose)
+        if timed is None:
+            timed = self._timed[purpose] = TimedGenerator(super().generator(purpose), self.clock)
         return timed
 
 
@@ -112,13 +140,15 @@ class DrawShare:
 
 def draw_share(sc: ks.Scenario, replications: int, seed: int = 1) -> DrawShare:
     """Time in random draws and in total, for one chunk as a worker runs it (recording and sketching included)."""
-    rng = TimedGenerator(np.random.default_rng(seed))
-    params = draw_parameters(sc, replications, rng._rng)
+    rows = ChunkRows((0, 1), (0, replications))
+    streams = TimedStreams(np.random.SeedSequence(seed), 0, rows.replications)
+    params = assemble(sc, rows, streams, sample_values(sc, streams))
     reducer = _Reducer(replications, sc.horizon_days + 1, len(sc.contingent_ids), 0, True)
-    model = Model(params, rng, default_processes(params), recorders=[reducer])  # type: ignore[arg-type]
+    model = Model(params, streams, default_processes(params), recorders=[reducer])
     t0 = time.perf_counter()
     model.run()
-    return DrawShare(time.perf_counter() - t0, rng.seconds, rng.variates, rng.calls)
+    clock = streams.clock
+    return DrawShare(time.perf_counter() - t0, clock.seconds, clock.variates, clock.calls)
 
 
 def fastest_variate_seconds(rng: np.random.Generator, method: str, size: int = 2_000_000) -> float:

@@ -53,3 +53,21 @@ def test_scenario_reference_is_current() -> None:
 
     module = runpy.run_path(str(ROOT / "docs" / "make_reference.py"))
     assert (ROOT / "docs" / "scenario_reference.md").read_text(encoding="utf-8") == module["reference"]()
+
+
+def test_experiments_tour_runs_as_written(tmp_path: Path, monkeypatch) -> None:
+    """Execute the README's experiments block (fewer replications and samples) and check its claims."""
+    monkeypatch.chdir(tmp_path)
+    block = next(b for b in _code_blocks(README) if b.startswith("# values per replication"))
+    for big, small in (("replications=2000", "replications=60"), ("n=2048", "n=8"), ("workers=2", "workers=None")):
+        assert big in block
+        block = block.replace(big, small)
+    namespace: dict = {}
+    setup = "import numpy as np\nimport kursk_sim as ks\nsc = ks.load_scenario('kursk-2024')\n"
+    exec(compile(setup + block, "README experiments", "exec"), namespace)  # noqa: S102
+    res, sens = namespace["res"], namespace["sens"]
+    assert res.n_points == 4 and (res.completed == 60).all()
+    assert len(namespace["lhs"]) == 64
+    assert (tmp_path / "runs" / "levers" / "manifest.json").is_file()
+    assert len(sens.paths) == 43 and sens.points == 8 * 45
+    assert namespace["ens"].values["defender.lethality"].shape == (1000,)
