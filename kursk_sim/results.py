@@ -523,7 +523,8 @@ class Ensemble:
         ``quantiles.csv`` (long form: date, output, contingent, quantile,
         value), ``event_days.csv`` (per date, how many replications had
         each event), ``events.csv`` (one row per kept replication; only if
-        some were kept) and ``scenario.toml``.
+        some were kept), ``values.csv`` (the values set per replication with
+        ``simulate(values=)``, if any) and ``scenario.toml``.
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
@@ -560,8 +561,27 @@ class Ensemble:
                 for r in range(self.kept):
                     w.writerow((r, *("" if np.isnat(dates[e][r]) else str(dates[e][r]) for e in self.event_names)))
             paths.append(epath)
+        if self.values:
+            paths.append(self._export_values(out / "values.csv"))
         paths.append(self.scenario.save(out / "scenario.toml"))
         return paths
+
+    def _export_values(self, path: Path) -> Path:
+        """The values set per replication, one row per replication (dates as ISO dates)."""
+        from .schema import iter_leaves
+
+        kinds = {p: spec.kind for p, _, spec in iter_leaves(self.scenario)}
+        names = list(self.values)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(("replication", *names))
+            for r in range(self.replications):
+                cells = []
+                for name in names:
+                    v = float(self.values[name][r])
+                    cells.append(dt.date.fromordinal(int(v)).isoformat() if kinds.get(name) == "date" else repr(v))
+                w.writerow((r, *cells))
+        return path
 
     def __repr__(self) -> str:
         return (

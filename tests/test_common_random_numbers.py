@@ -184,3 +184,18 @@ def test_bad_values_name_the_parameter(kursk: ks.Scenario, values: dict[str, Any
         ks.simulate(kursk, 2, seed=1, values=values)
     assert info.value.path == path
     assert words in str(info.value)
+
+
+def test_values_are_exported_with_the_run(kursk: ks.Scenario, tmp_path: Any) -> None:
+    sc = short(kursk, 20)
+    ens = ks.simulate(
+        sc, 3, seed=1, values={"ru.strength": [1.0, 2.0, 3.0], "kpa.second_wave.date": ["2025-02-01"] * 3}
+    )
+    ens.export(tmp_path)
+    lines = (tmp_path / "values.csv").read_text().splitlines()
+    assert lines == [
+        "replication,ru.strength,kpa.second_wave.date",
+        "0,1.0,2025-02-01",
+        "1,2.0,2025-02-01",
+        "2,3.0,2025-02-01",
+    ]
