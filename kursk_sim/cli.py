@@ -126,16 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario, print a projection table, write CSVs and a figure")
-    run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or TOML file")
-    run.add_argument("-n", "--replications", type=_positive_int, default=DEFAULT_REPLICATIONS)
-    run.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
-    run.add_argument(
-        "-w",
-        "--workers",
-        type=_positive_int,
-        default=None,
-        help="local worker processes (default: run in this process); results do not depend on it",
-    )
+    _common(run, DEFAULT_REPLICATIONS)
     run.add_argument(
         "--trajectories",
         type=_natural_int,
@@ -144,22 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         help="keep the daily trajectories of the first N replications "
         "(default: all of them when they fit in 256 MiB, else none; summaries cover every replication)",
     )
-    run.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show a progress line on standard error (default: when it is a terminal)",
-    )
     run.add_argument("--out", type=Path, default=Path("kursk-sim-output"), help="output folder")
-    run.add_argument(
-        "--set",
-        dest="settings",
-        type=_setting,
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="change a parameter, e.g. --set kpa.second_wave.probability=1 (repeatable)",
-    )
     run.add_argument("--no-figure", action="store_true", help="do not write the PNG figure")
     sw = sub.add_parser(
         "sweep",
@@ -224,9 +200,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> None:
     from .run import simulate
 
-    scenario = load_scenario(args.scenario)
-    if args.settings:
-        scenario = scenario.replace(dict(args.settings))
+    scenario = _scenario(args)
     t0 = time.perf_counter()
     ensemble = simulate(
         scenario,
@@ -248,9 +222,7 @@ def _run(args: argparse.Namespace) -> None:
     )
     paths = ensemble.export(args.out)
     if not args.no_figure:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        _figure_backend()
         from .plot import projection_figure
 
         fig = projection_figure(ensemble)

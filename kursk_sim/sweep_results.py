@@ -316,6 +316,7 @@ class SweepResult:
         area, area_se = self.mean("area"), self.standard_error("area")
         cols = ["point", *self.points.paths]
         cols += [f"{c} strength" for c in chosen] + ["area km²"] + [f"P({e})" for e in self.event_names]
+        probabilities = [self.probability(e, by=date).values for e in self.event_names]
         rows = []
         for j in range(self.n_points):
             point = self.points.point(j)
@@ -324,8 +325,7 @@ class SweepResult:
                 ci = self.contingents.index(c)
                 cells.append(_pm(strength.values[j, k, ci], se.values[j, k, ci]))
             cells.append(_pm(area.values[j, k], area_se.values[j, k]))
-            for e in self.event_names:
-                cells.append(float(self.probability(e, by=date).values[j]))
+            cells += [float(p[j]) for p in probabilities]
             rows.append(tuple(cells))
         title = (
             f"{self.scenario.name}: {self.n_points} points x {self.replications:,} replications, "
