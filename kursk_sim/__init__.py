@@ -21,6 +21,14 @@ Ensemble
     ``trajectory``, ``event_date``, ``export``.
 Uniform, Normal, LogNormal, Triangular
     Distributions for uncertain parameters.
+Design, grid, sample
+    Designs of experiments: tables of scenario points.
+sweep, SweepResult
+    Every point of a design, R replications each, in one batch; results by point.
+sensitivity, SensitivityResult
+    Sobol indices or Morris screening of outputs over the assumptions.
+load_observations, Observations
+    Observed figures (the article's are built in: ``kursk-2024-article``).
 ScenarioError
     Raised for bad input; names the parameter, value and expectation.
 SimulationError
@@ -45,6 +53,7 @@ from .design import Design, grid, sample
 from .distributions import LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .execution import SimulationError
+from .observations import Observations, load_observations
 from .results import Ensemble, LabelledArray, Table
 from .run import simulate
 from .scenario import Scenario, builtin_scenarios, load_scenario
@@ -58,6 +67,7 @@ __all__ = [
     "LabelledArray",
     "LogNormal",
     "Normal",
+    "Observations",
     "Scenario",
     "ScenarioError",
     "SensitivityResult",
@@ -70,6 +80,7 @@ __all__ = [
     "chunks",
     "grid",
     "laws",
+    "load_observations",
     "load_scenario",
     "model",
     "plot",
