@@ -831,9 +831,10 @@ def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
                 rows = np.flatnonzero(hit)
                 at = _RowsOf(rows)
                 frac = np.reshape(at(p["encirclement.loss_fraction"]), (-1, 1)) * dfd[None, :]
-                lost = model.thin(_take_rows(s.strength, rows), frac, "encirclement.losses")
+                # rows=None: drawn on their own (on the days and rows hit, not in step with other points)
+                lost = model.thin(_take_rows(s.strength, rows), frac, "encirclement.losses", None)
                 captured = model.thin(
-                    lost, np.reshape(at(p["encirclement.captured_share"]), (-1, 1)), "encirclement.losses"
+                    lost, np.reshape(at(p["encirclement.captured_share"]), (-1, 1)), "encirclement.losses", None
                 )
                 s.strength[rows] -= lost
                 s.missing[rows] += captured
