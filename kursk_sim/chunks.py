@@ -255,7 +255,7 @@ def record_series(out: NDArray[np.float64], state: Any, n_contingents: int) -> N
     casualties = out[series_columns("casualties", n_contingents)]
     np.add(out[series_columns("killed", n_contingents)], out[series_columns("wounded", n_contingents)], out=casualties)
     casualties += out[series_columns("missing", n_contingents)]
-    out[series_columns("area", n_contingents)] = state.area
+    np.multiply(state.area, state.holding, out=out[series_columns("area", n_contingents)][0])  # expected area held
 
 
 class _Reducer:
@@ -287,7 +287,7 @@ class _Reducer:
             k = self.keep
             for name in SERIES[:4]:
                 self.kept[name][:, row] = getattr(s, name)[:k]
-            self.kept["area"][:, row] = s.area[:k]
+            self.kept["area"][:, row] = s.area[:k] * s.holding[:k]
 
     @property
     def sketch(self) -> tuple[NDArray[np.unsignedinteger], NDArray[np.unsignedinteger]] | None:

@@ -94,8 +94,9 @@ class BatchState:
     arrived: Array
     returned: Array
     recovering: Array  # (stages, n, C) wounded on their way back to duty, each stage contiguous (column-major)
-    area: Array  # (n,)
+    area: Array  # (n,) area held by the defender while it holds the front
     engaged: NDArray[np.bool_]  # (n,) the defender still holds the front
+    holding: Array  # (n,) share of the front still held: engaged as 1 or 0 in counting runs; mean-field: expected
     events: dict[str, NDArray[np.int64]]  # day index of each event, -1 if none
     quota_issued: Array  # (n, C) replenishment quota issued so far (whole troops)
     quota_expected: Array  # (n, C) replenishment quota expected so far
@@ -254,6 +255,7 @@ class Model:
             recovering=np.zeros((int(p.rtd_stages.max()), c, n)).transpose(0, 2, 1),  # each stage column-major
             area=np.broadcast_to(p["territory.initial_area_km2"], (n,)).astype(float).copy(),
             engaged=np.ones(n, dtype=bool),
+            holding=np.ones(n),
             events=events,
             quota_issued=zeros(),
             quota_expected=zeros(),
@@ -527,8 +529,9 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
         elif day > 0:
             rate = np.where(day > start, rate * keep, rate)
         quota = np.copy(rate)
+        held = _held(s)
         for c in defenders:  # the defender's replacements stop once it has left the front
-            quota[:, c] *= s.engaged
+            quota[:, c] *= held
         if not last_start <= day < first_stop:
             quota *= (day >= start) & (day < stop)
         s.quota_today = quota
@@ -728,7 +731,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         side_loss = np.empty_like(side_strength)
         side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
         side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
-        side_loss *= engaged[rows, None]
+        side_loss *= _held(s)[rows, None]
         # a contingent's expected losses are its side's in proportion to exposure * strength, so each
         # of its troops is lost with probability exposure * side loss / side total of exposure * strength
         side_weight = side_totals(p, exposure * strength)
@@ -801,11 +804,22 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
         yield model.env.timeout(1.0)
 
 
+def _held(s: BatchState) -> Array:
+    """The share of each replication's front that fights: ``holding`` where ``engaged``, else 0.
+
+    1 or 0 in counting runs; below 1 in mean-field runs once the
+    encirclement hazard has acted. A process of the user's own that sets
+    ``engaged`` to False stops the fighting whatever ``holding`` says.
+    """
+    return np.where(s.engaged, s.holding, 0.0)
+
+
 def end_front(model: Model, mask: NDArray[np.bool_], event: NDArray[np.int64]) -> None:
     """The defender's hold ends where ``mask``: record ``event`` today, stop combat, lose the ground."""
     s = model.state
     event[mask] = model.day
     s.engaged &= ~mask
+    s.holding[mask] = 0.0
     s.area[mask] = 0.0
 
 
@@ -816,16 +830,32 @@ def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
     strength (``captured_share`` of them captured, the rest killed), the
     defender's front collapses (no more combat) and the remaining ground is
     lost.
+
+    In mean-field runs (``noise.kind = "none"``) the hazard acts by its
+    expected effect, with no draw: each day at risk a share ``h`` of the front
+    still held is encircled (``holding`` falls by ``h * holding``), the
+    defender loses ``h * holding * loss_fraction`` of its strength, combat,
+    replacements and the area reported scale with ``holding``, and the
+    encirclement event, which has no day of its own, is not recorded.
     """
     p, s = model.params, model.state
     if not p["encirclement.enabled"]:
         return
     event = s.events[f"{p.defender_id}_encirclement"]
     dfd = ~p.attacker
+    mean_field = p.noise == "none"
     yield model.wait_for(Phase.ENCIRCLE)
     while True:
         at_risk = s.engaged & (s.area < p["encirclement.area_below_km2"])
-        if at_risk.any():
+        if at_risk.any() and mean_field:
+            share = np.where(at_risk, p["encirclement.daily_hazard"], 0.0) * s.holding  # of the replication, today
+            lost = s.strength * (share * p["encirclement.loss_fraction"])[:, None] * dfd[None, :]
+            captured = lost * np.reshape(p["encirclement.captured_share"], (-1, 1))
+            s.strength -= lost
+            s.missing += captured
+            s.killed += lost - captured
+            s.holding -= share
+        elif at_risk.any():
             hit = at_risk & (model.uniforms_per_replication("encirclement") < p["encirclement.daily_hazard"])
             if hit.any():  # drawn for the rows hit alone: the others would draw zeros (no random numbers)
                 rows = np.flatnonzero(hit)

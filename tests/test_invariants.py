@@ -92,6 +92,12 @@ def test_daily_invariants_hold_for_every_noise(kursk: ks.Scenario, noise: str) -
     assert check.days_checked == 3 * sc.horizon_days
     # every mechanism fired somewhere, so the invariants were exercised by all of them
     for event in ens.event_names:
+        if noise == "none" and event == "ua_encirclement":  # its expected effect acts, with no day of its own
+            assert ens.probability(event) == 0.0
+            continue
+        if noise == "none" and event == "ua_withdrawal":  # no random encirclement ends the front before it
+            assert 0 < ens.probability(event, by="2025-03-01") < 1
+            continue
         assert 0 < ens.probability(event) < 1 or event == "ru_mobilisation", event
     assert ens.final["returned"].sum() > 0
     assert ens.final["arrived"].sum() > 0
@@ -213,7 +219,7 @@ def test_combat_on_the_engaged_rows_alone_changes_nothing(
         runs.append(ks.simulate(sc, 3000, seed=4, trajectories=True, progress=False))
     for output in ("strength", "killed", "wounded", "missing", "area"):
         np.testing.assert_array_equal(runs[0].trajectory(output).values, runs[1].trajectory(output).values)
-    assert 0.0 < runs[0].probability("ua_withdrawal") < 1.0  # some rows left the front early
+    assert 0.0 < runs[0].probability("ua_withdrawal", by="2025-03-01") < 1.0  # some rows left the front early
 
 
 def test_the_state_layout_does_not_change_results(kursk: ks.Scenario) -> None:
@@ -241,3 +247,32 @@ def test_the_state_layout_does_not_change_results(kursk: ks.Scenario) -> None:
         np.testing.assert_array_equal(moved.trajectory(output).values, base.trajectory(output).values)
     for name in ("returned", "arrived"):
         np.testing.assert_array_equal(moved.final[name], base.final[name])
+
+
+def test_mean_field_encirclement_acts_by_its_expected_effect(kursk: ks.Scenario) -> None:
+    """No combat, the whole run at risk: the share held is (1 - h)**t, the defender loses h (1 - h)**k lf a day."""
+    h, lf, captured = 0.04, 0.4, 0.25
+    sc = kursk.replace(
+        {
+            "noise.kind": "none",
+            "attacker.lethality": 0.0,
+            "defender.lethality": 0.0,
+            "ua.strength": 20_000.0,
+            "ua.replenishment.per_day": 0.0,
+            "territory.advance_km2_per_day": 0.0,
+            "encirclement.area_below_km2": 1_000.0,
+            "encirclement.daily_hazard": h,
+            "encirclement.loss_fraction": lf,
+            "encirclement.captured_share": captured,
+            "withdrawal.enabled": False,
+        }
+    )
+    ens = ks.simulate(sc, 1, seed=0)
+    days = np.arange(sc.horizon_days + 1)
+    np.testing.assert_allclose(ens.trajectory("area").values[0], 600.0 * (1 - h) ** days, rtol=1e-6)
+    kept = np.cumprod(np.concatenate([[1.0], 1 - h * (1 - h) ** days[:-1] * lf]))
+    ua = ens.trajectory("strength").sel(contingent="ua").values[0]
+    np.testing.assert_allclose(ua, 20_000.0 * kept, rtol=1e-6)
+    lost = 20_000.0 - ens.final["strength"][0, 2]
+    assert ens.final["missing"][0, 2] == pytest.approx(captured * lost)
+    assert ens.probability("ua_encirclement") == 0.0
