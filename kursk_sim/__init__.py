@@ -27,6 +27,8 @@ sweep, SweepResult
     Every point of a design, R replications each, in one batch; results by point.
 sensitivity, SensitivityResult
     Sobol indices or Morris screening of outputs over the assumptions.
+deterministic, DeterministicRun
+    The model with nothing drawn (float64, smooth in continuous parameters), one or many rows.
 load_observations, Observations
     Observed figures (the article's are built in: ``kursk-2024-article``).
 ScenarioError
@@ -50,6 +52,7 @@ True
 
 from . import chunks, laws, model, plot
 from .design import Design, grid, sample
+from .deterministic import DeterministicRun, deterministic
 from .distributions import LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .execution import SimulationError
@@ -63,6 +66,7 @@ from .sweep_results import SweepResult
 
 __all__ = [
     "Design",
+    "DeterministicRun",
     "Ensemble",
     "LabelledArray",
     "LogNormal",
@@ -78,6 +82,7 @@ __all__ = [
     "Uniform",
     "builtin_scenarios",
     "chunks",
+    "deterministic",
     "grid",
     "laws",
     "load_observations",
