@@ -29,6 +29,8 @@ sensitivity, SensitivityResult
     Sobol indices or Morris screening of outputs over the assumptions.
 deterministic, DeterministicRun
     The model with nothing drawn (float64, smooth in continuous parameters), one or many rows.
+fit, FitResult
+    Least-squares fit of parameters to observations, with intervals.
 load_observations, Observations
     Observed figures (the article's are built in: ``kursk-2024-article``).
 ScenarioError
@@ -56,6 +58,7 @@ from .deterministic import DeterministicRun, deterministic
 from .distributions import LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .execution import SimulationError
+from .fit import FitResult, fit
 from .observations import Observations, load_observations
 from .results import Ensemble, LabelledArray, Table
 from .run import simulate
@@ -68,6 +71,7 @@ __all__ = [
     "Design",
     "DeterministicRun",
     "Ensemble",
+    "FitResult",
     "LabelledArray",
     "LogNormal",
     "Normal",
@@ -83,6 +87,7 @@ __all__ = [
     "builtin_scenarios",
     "chunks",
     "deterministic",
+    "fit",
     "grid",
     "laws",
     "load_observations",
