@@ -83,7 +83,11 @@ def test_parameters_are_recovered_inside_their_intervals(campaign: ks.Scenario) 
 
 def test_an_exact_fit_recovers_the_truth(campaign: ks.Scenario) -> None:
     exact = synthetic(campaign, 0, relative_sd=1e-9)
-    start = {"defender.lethality": 0.01, "attacker.lethality": 8e-8, "modifiers.offensive.multiply.ru.effectiveness": 1.1}
+    start = {
+        "defender.lethality": 0.01,
+        "attacker.lethality": 8e-8,
+        "modifiers.offensive.multiply.ru.effectiveness": 1.1,
+    }
     res = ks.fit(campaign, exact, BOUNDS, start=start)
     for path, truth in TRUTH.items():
         assert res.estimate[path] == pytest.approx(truth, rel=1e-4)
