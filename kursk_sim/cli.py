@@ -9,6 +9,7 @@
                     [--heatmap OUTPUT] [--out DIR] [--set PATH=VALUE ...]
     kursk-sim sensitivity [SCENARIO] --output OUTPUT ... [--method sobol|morris] [-N N] [-n R]
                     [--path PATH ...] [--seed S] [--workers K] [--out DIR] [--set PATH=VALUE ...]
+    kursk-sim fit SCENARIO OBSERVATIONS --param PATH=LOW:HIGH ... [--start PATH=VALUE ...] [--out DIR]
     kursk-sim show [SCENARIO]
     kursk-sim list
 
@@ -79,6 +80,18 @@ def _levels(text: str) -> tuple[str, list[Any]]:
     if not levels:
         raise argparse.ArgumentTypeError(f"got {text!r}, expected at least one level after '='")
     return path, levels
+
+
+def _bounds(text: str) -> tuple[str, tuple[float, float]]:
+    """``path=low:high``."""
+    path, _, raw = text.partition("=")
+    low, _, high = raw.partition(":")
+    try:
+        return path.strip(), (float(low), float(high))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}, expected PATH=LOW:HIGH, e.g. defender.lethality=0.005:0.05"
+        ) from None
 
 
 def _method_n(text: str) -> tuple[str, int]:
@@ -191,6 +204,21 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--path", dest="paths", action="append", metavar="PATH", help="parameters (default: all ranged)")
     se.add_argument("--top", type=_positive_int, default=15, help="parameters shown per output (default 15)")
     se.add_argument("--out", type=Path, default=Path("kursk-sim-sensitivity"), help="output folder")
+    fi = sub.add_parser("fit", help="least-squares fit of parameters to observed figures; tables, CSVs and a figure")
+    fi.add_argument("scenario", help="built-in name or TOML file")
+    fi.add_argument("observations", help="built-in name (kursk-2024-article) or a CSV or TOML file")
+    fi.add_argument(
+        "--param",
+        dest="params",
+        type=_bounds,
+        action="append",
+        required=True,
+        metavar="PATH=LOW:HIGH",
+        help="a parameter to fit and its bounds (repeatable)",
+    )
+    fi.add_argument("--start", type=_setting, action="append", default=[], metavar="PATH=VALUE", help="starting value")
+    fi.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="PATH=VALUE")
+    fi.add_argument("--out", type=Path, default=Path("kursk-sim-fit"), help="output folder")
     show = sub.add_parser("show", help="print every parameter with its value, unit and source")
     show.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
     sub.add_parser("list", help="list the built-in scenarios")
@@ -373,6 +401,32 @@ def _sensitivity(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(str(p) for p in paths))
 
 
+def _fit(args: argparse.Namespace) -> None:
+    from .fit import fit
+    from .observations import load_observations
+
+    scenario = _scenario(args)
+    observations = load_observations(args.observations)
+    t0 = time.perf_counter()
+    result = fit(scenario, observations, dict(args.params), start={k: float(v) for k, v in args.start} or None)
+    elapsed = time.perf_counter() - t0
+    print(result.table())
+    print()
+    print(result.residuals)
+    print(f"\n{result.calls} model calls ({result.rows} rows) in {elapsed:.1f} s: {result.message}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = [result.table().to_csv(args.out / "parameters.csv"), result.residuals.to_csv(args.out / "residuals.csv")]
+    paths.append(result.scenario.save(args.out / "fitted.toml"))
+    _figure_backend()
+    from .plot import observed
+
+    axes = observed(result.scenario, observations)
+    png = args.out / "fit.png"
+    axes[0].figure.savefig(png, dpi=120)
+    paths.append(png)
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
 def _indices_csv(result: Any, path: Path) -> Path:
     keys = list(result.indices)
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -401,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _sweep(args)
         elif args.command == "sensitivity":
             _sensitivity(args)
+        elif args.command == "fit":
+            _fit(args)
         elif args.command == "show":
             print(load_scenario(args.scenario).describe())
         else:

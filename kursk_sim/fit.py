@@ -47,6 +47,7 @@ from .model import Process
 from .observations import Observation, Observations, load_observations
 from .results import Table
 from .scenario import Scenario
+from .schema import suggest
 
 __all__ = ["FitResult", "fit"]
 
@@ -206,7 +207,8 @@ def fit(
     scales = []
     for path, bounds in params.items():
         if path not in known or known[path][1].kind != "number":
-            raise ScenarioError(f"params.{path}", bounds, "a number parameter the scenario sets")
+            names = sorted(p for p, (_, spec) in known.items() if spec.kind == "number")
+            raise ScenarioError(f"params.{path}", bounds, f"a number parameter the scenario sets{suggest(path, names)}")
         try:
             low, high = (float(b) for b in bounds)
         except (TypeError, ValueError):

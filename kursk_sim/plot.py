@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from .results import UNITS, Ensemble
 
-__all__ = ["fan", "event_dates", "projection_figure", "tornado", "sweep_heatmap"]
+__all__ = ["fan", "event_dates", "projection_figure", "tornado", "sweep_heatmap", "observed"]
 
 
 def _axes(ax: Any) -> Any:
@@ -259,3 +260,65 @@ def sweep_heatmap(
 
 def _tick(v: Any) -> str:
     return str(v) if isinstance(v, np.datetime64) else f"{float(v):g}"
+
+
+def observed(scenario: Any, observations: Any, *, run: Any = None, values: Any = None, ax: Any = None) -> Any:
+    """Observed figures against the deterministic model: one panel per observed series, error bars of ±2 sd.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (a fitted one, say ``ks.fit(...).scenario``).
+    observations : Observations
+    run : DeterministicRun, optional
+        The run to draw (default: ``ks.deterministic(scenario, values)``).
+    values : mapping, optional
+        One row's values for the default run.
+    ax : matplotlib Axes, optional
+        Draws every series on it (default: a figure with one panel per series).
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+    """
+    from .deterministic import deterministic
+
+    if run is None:
+        run = deterministic(scenario, values={k: [v] for k, v in (values or {}).items()} or None)
+    groups: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+    for o in observations:
+        if not o.event:
+            groups.setdefault((o.output, o.contingents), []).append(o)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(len(groups), 1, figsize=(8, 2.8 * len(groups)), layout="constrained", squeeze=False)
+        axes = axes[:, 0]
+    else:
+        axes = np.array([ax] * len(groups))
+    dates = run.dates.astype(object)
+    for a, ((output, contingents), figures) in zip(axes, groups.items(), strict=True):
+        series = run.trajectory(output).values[0]
+        if output != "area":
+            series = series[:, [run.contingents.index(c) for c in contingents]].sum(axis=1)
+        label = output + (f" {'+'.join(contingents)}" if contingents else "")
+        a.plot(dates, series, color="C0", lw=1.6, label=f"model: {label}")
+        for o in figures:
+            when = o.date + dt.timedelta(days=1)  # counted to the end of the day: the next date's row
+            first, last = o.rows(run.scenario.start_date)
+            if first is None:  # a state, or a bound on one
+                shown, scale = o.value, 1.0
+            else:  # an increase over a range, drawn from the model's value at its start
+                scale = float(last - first) if o.kind == "rate" else 1.0
+                shown = series[first] + o.value * scale
+            err = 2 * o.sd * scale if o.sd is not None else None
+            marker = {"at_least": "^", "at_most": "v"}.get(o.kind, "o")
+            a.errorbar([when], [shown], yerr=err, fmt=marker, color="C3", capsize=3)
+        a.set_ylabel(f"{label} ({UNITS[output]})", fontsize=8)
+        a.grid(alpha=0.3)
+        a.legend(loc="best", fontsize=8)
+    axes[0].set_title(
+        f"{run.scenario.name}: deterministic run and observations (red: ±2 sd; ^ at least, v at most)", fontsize=10
+    )
+    axes[0].figure.autofmt_xdate()
+    return axes

@@ -99,3 +99,26 @@ def test_bad_input_is_one_line_and_exit_2(
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_fit_prints_tables_and_writes_the_fitted_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "fit"
+    args = [
+        "fit",
+        "kursk-2024",
+        "kursk-2024-article",
+        "--param",
+        "territory.advance_km2_per_day=1:6",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "territory.advance_km2_per_day" in text and "estimated" in text and "residuals" in text
+    fitted = ks.load_scenario(out / "fitted.toml")
+    estimate = float(rows(out / "parameters.csv")[0]["estimate"])
+    assert fitted.get("territory.advance_km2_per_day") == pytest.approx(estimate)
+    assert len(rows(out / "residuals.csv")) == 3
+    assert (out / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["fit", "kursk-2024", "kursk-2024-article", "--param", "territory.advnce=1:6"]) == 2
+    assert "did you mean 'territory.advance_km2_per_day'" in capsys.readouterr().err

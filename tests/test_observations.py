@@ -147,3 +147,17 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
     bad.write_text("[observations]\n")
     with pytest.raises(ks.ScenarioError, match=r"\[\[observation\]\] tables only"):
         load_observations(bad)
+
+
+def test_observed_plot_draws_the_model_and_each_figure(kursk: ks.Scenario) -> None:
+    obs = load_observations("kursk-2024-article")
+    run = ks.deterministic(kursk)
+    axes = ks.plot.observed(kursk, obs, run=run)
+    assert len(axes) == 2  # kpa casualties, area
+    line = axes[1].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), run.trajectory("area").values[0])
+    points = [(c.lines[0].get_xdata()[0], c.lines[0].get_ydata()[0]) for c in axes[0].containers]
+    ys = [y for _, y in points]
+    assert ys == [1000.0, 3000.0]  # the ten-day figure drawn from the model's value at its start (0)
+    area_point = axes[1].containers[0].lines[0].get_ydata()[0]
+    assert area_point == 492.0
