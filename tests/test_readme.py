@@ -71,3 +71,13 @@ def test_experiments_tour_runs_as_written(tmp_path: Path, monkeypatch) -> None:
     assert (tmp_path / "runs" / "levers" / "manifest.json").is_file()
     assert len(sens.paths) == 43 and sens.points == 8 * 45
     assert namespace["ens"].values["defender.lethality"].shape == (1000,)
+
+
+def test_calibration_block_runs_as_written() -> None:
+    block = next(b for b in _code_blocks(README) if b.startswith("obs = ks.load_observations"))
+    namespace: dict = {}
+    setup = "import kursk_sim as ks\nsc = ks.load_scenario('kursk-2024')\n"
+    exec(compile(setup + block, "README calibration", "exec"), namespace)  # noqa: S102
+    fitted = namespace["fitted"]
+    assert fitted.status["territory.advance_km2_per_day"] == "estimated" and fitted.converged
+    assert namespace["run"].rows == 2
