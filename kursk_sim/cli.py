@@ -9,7 +9,8 @@
                     [--heatmap OUTPUT] [--out DIR] [--set PATH=VALUE ...]
     kursk-sim sensitivity [SCENARIO] --output OUTPUT ... [--method sobol|morris] [-N N] [-n R]
                     [--path PATH ...] [--seed S] [--workers K] [--out DIR] [--set PATH=VALUE ...]
-    kursk-sim fit SCENARIO OBSERVATIONS --param PATH=LOW:HIGH ... [--start PATH=VALUE ...] [--out DIR]
+    kursk-sim fit SCENARIO OBSERVATIONS --param PATH=LOW:HIGH ... [--method least_squares|likelihood]
+                  [--start PATH=VALUE ...] [--out DIR]
     kursk-sim show [SCENARIO]
     kursk-sim list
 
@@ -216,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH=LOW:HIGH",
         help="a parameter to fit and its bounds (repeatable)",
     )
+    fi.add_argument("--method", choices=("least_squares", "likelihood"), default="least_squares")
     fi.add_argument("--start", type=_setting, action="append", default=[], metavar="PATH=VALUE", help="starting value")
     fi.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="PATH=VALUE")
     fi.add_argument("--out", type=Path, default=Path("kursk-sim-fit"), help="output folder")
@@ -408,7 +410,8 @@ def _fit(args: argparse.Namespace) -> None:
     scenario = _scenario(args)
     observations = load_observations(args.observations)
     t0 = time.perf_counter()
-    result = fit(scenario, observations, dict(args.params), start={k: float(v) for k, v in args.start} or None)
+    start = {k: float(v) for k, v in args.start} or None
+    result = fit(scenario, observations, dict(args.params), method=args.method, start=start)
     elapsed = time.perf_counter() - t0
     print(result.table())
     print()
