@@ -106,3 +106,35 @@ def test_stochastic_battle_centres_on_the_deterministic_one(course: ks.Ensemble)
     us_end = ens.final["strength"][:, 0]
     want = course.final["strength"][0, 0]
     assert abs(us_end.mean() - want) < 4 * us_end.std() / np.sqrt(2000) + 50
+
+
+def test_engels_coefficients_are_recovered_from_the_series() -> None:
+    """Fit both lethalities to Engel's daily strengths (his difference equations, 1 % errors): a and b come back."""
+    from kursk_sim.observations import Observations
+
+    series = engel_recurrence()
+    rows = []
+    for day in range(1, 36):  # row ``day``: the state at the end of day ``day - 1``
+        date = START + dt.timedelta(days=day - 1)
+        for c, cid in enumerate(("us", "jp")):
+            value = series[day, c]
+            rows.append(
+                {
+                    "date": date,
+                    "output": "strength",
+                    "contingents": cid,
+                    "kind": "state",
+                    "value": value,
+                    "sd": 0.01 * value + 1.0,
+                    "source": "Engel (1954), recomputed",
+                }
+            )
+    obs = Observations.from_rows(rows, "engel")
+    sc = iwo_jima().replace({"attacker.lethality": 0.02, "defender.lethality": 0.03})  # start away from the answer
+    res = ks.fit(sc, obs, {"attacker.lethality": (0.001, 0.1), "defender.lethality": (0.001, 0.5)})
+    assert res.converged
+    assert res.estimate["attacker.lethality"] == pytest.approx(B, rel=1e-3)
+    assert res.estimate["defender.lethality"] == pytest.approx(A, rel=1e-3)
+    for path, truth in (("attacker.lethality", B), ("defender.lethality", A)):
+        low, high = res.interval[path]
+        assert low <= truth <= high
