@@ -55,7 +55,7 @@ True
 from . import chunks, laws, model, plot
 from .design import Design, grid, sample
 from .deterministic import DeterministicRun, deterministic
-from .distributions import LogNormal, Normal, Triangular, Uniform
+from .distributions import Empirical, LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .execution import SimulationError
 from .fit import FitResult, fit
@@ -69,6 +69,7 @@ from .sweep_results import SweepResult
 
 __all__ = [
     "Design",
+    "Empirical",
     "DeterministicRun",
     "Ensemble",
     "FitResult",

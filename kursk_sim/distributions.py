@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,6 +36,7 @@ from .errors import ScenarioError
 
 __all__ = [
     "Distribution",
+    "Empirical",
     "Uniform",
     "Normal",
     "LogNormal",
@@ -102,6 +103,11 @@ class Distribution:
     def expected_value(self) -> float:
         """Mean of the distribution (dates as ordinal day numbers)."""
         raise NotImplementedError
+
+    def summary(self) -> str:
+        """One line: the distribution's name and parameters."""
+        args = ", ".join(f"{k}={val}" for k, val in self.to_dict().items() if k != "dist")
+        return f"{self.name}({args})"
 
     @property
     def is_date(self) -> bool:
@@ -298,7 +304,94 @@ class LogNormal(Distribution):
         return float(self.median) * math.exp(0.5 * float(self.sigma) ** 2)
 
 
-_KINDS: dict[str, type[Distribution]] = {cls.name: cls for cls in (Uniform, Triangular, Normal, LogNormal)}
+@dataclass(frozen=True)
+class Empirical(Distribution):
+    """A weighted sample, drawn row by row: the joint posterior of a calibration, say.
+
+    Parameters that share a ``group`` draw the same row in every
+    replication (one uniform variate per replication for the whole group,
+    through :meth:`at`; see :func:`kursk_sim.parameters.sample_values`), so
+    the sample's correlations are kept. Each parameter of the group holds
+    its own column of ``values`` and the group's ``weights`` (equal when
+    omitted). :meth:`ppf` is the marginal's quantile function.
+
+    Examples
+    --------
+    >>> d = Empirical((3.0, 1.0, 2.0), weights=(0.5, 0.2, 0.3), group="fit")
+    >>> d.ppf([0.1, 0.3, 0.9]).tolist(), d.at([0.1, 0.9]).tolist(), round(d.expected_value(), 2)
+    ([1.0, 2.0, 3.0], [3.0, 2.0], 2.3)
+    """
+
+    values: tuple[float, ...]
+    weights: tuple[float, ...] | None = None
+    group: str = ""
+    name: ClassVar[str] = "empirical"
+    location_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(self.values))
+        if self.weights is not None:
+            object.__setattr__(self, "weights", tuple(self.weights))
+
+    def _check(self, path: str) -> None:
+        values = np.asarray(self.values, dtype=object)
+        if values.size == 0:
+            raise ScenarioError(f"{path}.values", list(self.values), "at least one value")
+        for i, v in enumerate(self.values):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+                raise ScenarioError(f"{path}.values", v, f"finite numbers (value {i})")
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ScenarioError(f"{path}.weights", len(self.weights), f"one weight per value ({len(self.values)})")
+            for i, w in enumerate(self.weights):
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or not (math.isfinite(float(w)) and w > 0):
+                    raise ScenarioError(f"{path}.weights", w, f"positive finite weights (weight {i})")
+        if not isinstance(self.group, str):
+            raise ScenarioError(f"{path}.group", self.group, "a string")
+
+    def _weights(self) -> np.ndarray:
+        return np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, dtype=float)
+
+    def rows(self, u: ArrayLike) -> np.ndarray:
+        """The sample's rows drawn by uniform variates ``u`` (in stored order: the same rows for every column)."""
+        cum = np.cumsum(self._weights())
+        rows = np.searchsorted(cum / cum[-1], np.asarray(u, dtype=float), side="right")
+        return np.minimum(rows, len(self.values) - 1)
+
+    def at(self, u: ArrayLike) -> np.ndarray:
+        """This column's values at the rows ``u`` draws (:meth:`rows`): a joint draw when a group shares ``u``."""
+        return np.asarray(self.values, dtype=float)[self.rows(u)]
+
+    def ppf(self, u: ArrayLike) -> np.ndarray:
+        """The marginal's quantile function (values sorted; weighted)."""
+        values = np.asarray(self.values, dtype=float)
+        order = np.argsort(values, kind="stable")
+        cum = np.cumsum(self._weights()[order])
+        rows = np.searchsorted(cum / cum[-1], np.asarray(u, dtype=float), side="right")
+        return values[order][np.minimum(rows, len(values) - 1)]
+
+    def support(self) -> tuple[float, float]:
+        return float(min(self.values)), float(max(self.values))
+
+    def expected_value(self) -> float:
+        return float(np.average(np.asarray(self.values, dtype=float), weights=self._weights()))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"dist": self.name, "values": [float(v) for v in self.values]}
+        if self.weights is not None:
+            out["weights"] = [float(w) for w in self.weights]
+        if self.group:
+            out["group"] = self.group
+        return out
+
+    def summary(self) -> str:
+        """``empirical(n=..., group=..., median ..., 90 % in [..., ...])``."""
+        q = self.ppf([0.05, 0.5, 0.95])
+        group = f", group={self.group}" if self.group else ""
+        return f"empirical(n={len(self.values)}{group}, median {q[1]:.4g}, 90% in [{q[0]:.4g}, {q[2]:.4g}])"
+
+
+_KINDS: dict[str, type[Distribution]] = {cls.name: cls for cls in (Uniform, Triangular, Normal, LogNormal, Empirical)}
 
 
 def distribution_from_dict(data: dict[str, Any], path: str) -> Distribution:
@@ -333,7 +426,7 @@ def distribution_from_dict(data: dict[str, Any], path: str) -> Distribution:
         if key not in names:
             raise ScenarioError(f"{path}.{key}", value, f"a parameter of '{kind}': {names}")
         kwargs[key] = value
-    required = [f.name for f in fields(cls) if f.default is not None]
+    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
     for name in required:
         if name not in kwargs:
             raise ScenarioError(f"{path}.{name}", None, f"a value (required by '{kind}')")

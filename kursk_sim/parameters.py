@@ -235,7 +235,10 @@ def sample_values(scenario: Scenario, streams: ChunkStreams, skip: Any = ()) -> 
     Parameter ``path`` is drawn through its distribution's inverse CDF from
     the replication stream ``parameter:<path>``, so a replication's value
     depends only on the run's seed, the path and the replication's index
-    (not on the other parameters, the chunk or the point).
+    (not on the other parameters, the chunk or the point). The columns of a
+    joint sample (:class:`~kursk_sim.distributions.Empirical` with a
+    ``group``) share the stream ``joint:<group>``, so they draw the same
+    row.
 
     Parameters
     ----------
@@ -254,7 +257,11 @@ def sample_values(scenario: Scenario, streams: ChunkStreams, skip: Any = ()) -> 
     out = {}
     for path, value, _ in schema.iter_leaves(scenario):
         if isinstance(value, Distribution) and path not in skip:
-            out[path] = value.ppf(open_unit(streams.uniforms(f"parameter:{path}")))
+            group = getattr(value, "group", "")
+            if group:  # a joint sample's columns draw the same row: one stream for the whole group
+                out[path] = value.at(open_unit(streams.uniforms(f"joint:{group}")))
+            else:
+                out[path] = value.ppf(open_unit(streams.uniforms(f"parameter:{path}")))
     return out
 
 

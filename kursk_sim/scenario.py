@@ -450,7 +450,26 @@ class Scenario:
                 raise ScenarioError(
                     "mobilisation.contingent", mob.contingent, f"an attacker contingent, one of {attackers}"
                 )
+        self._validate_joint_samples()
         check_constraints(self, Intervals(self))
+
+    def _validate_joint_samples(self) -> None:
+        """The columns of a joint sample (an empirical group) must have the same rows and weights."""
+        first: dict[str, tuple[str, Any]] = {}
+        for path, value, _ in schema.iter_leaves(self):
+            group = getattr(value, "group", "") if isinstance(value, Distribution) else ""
+            if not group:
+                continue
+            if group not in first:
+                first[group] = (path, value)
+                continue
+            other_path, other = first[group]
+            if len(value.values) != len(other.values) or value.weights != other.weights:
+                raise ScenarioError(
+                    path,
+                    value.summary(),
+                    f"as many values, with the same weights, as the other columns of group '{group}' ({other_path})",
+                )
 
     def _validate_modifier(self, name: str, mod: Modifier) -> None:
         path = f"modifiers.{name}"
@@ -604,8 +623,7 @@ class Scenario:
 
 def _fmt_value(v: Any) -> str:
     if isinstance(v, Distribution):
-        args = ", ".join(f"{k}={val}" for k, val in v.to_dict().items() if k != "dist")
-        return f"{v.name}({args})"
+        return v.summary()
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
