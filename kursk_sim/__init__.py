@@ -30,7 +30,9 @@ sensitivity, SensitivityResult
 deterministic, DeterministicRun
     The model with nothing drawn (float64, smooth in continuous parameters), one or many rows.
 fit, FitResult
-    Least-squares fit of parameters to observations, with intervals.
+    Least-squares or maximum-likelihood fit of parameters to observations, with intervals.
+abc, ABCResult
+    Bayesian calibration by ABC-SMC; the posterior as a scenario (a joint empirical sample).
 load_observations, Observations
     Observed figures (the article's are built in: ``kursk-2024-article``).
 ScenarioError
@@ -53,6 +55,7 @@ True
 """
 
 from . import chunks, laws, model, plot
+from .abc import ABCResult, abc
 from .design import Design, grid, sample
 from .deterministic import DeterministicRun, deterministic
 from .distributions import Empirical, LogNormal, Normal, Triangular, Uniform
@@ -68,6 +71,7 @@ from .sweep import sweep
 from .sweep_results import SweepResult
 
 __all__ = [
+    "ABCResult",
     "Design",
     "Empirical",
     "DeterministicRun",
@@ -85,6 +89,7 @@ __all__ = [
     "Table",
     "Triangular",
     "Uniform",
+    "abc",
     "builtin_scenarios",
     "chunks",
     "deterministic",
