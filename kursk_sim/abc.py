@@ -18,9 +18,9 @@ tolerance):
    there, so importance weights need no prior densities.
 2. Population 0: ``particles`` draws from the prior, each simulated once (a
    replication; the horizon cut after the last observation); distance = the
-   Euclidean norm over figures of ``(simulated - observed) / sd`` (``/
-   |value|`` without an sd; bounds count only when broken; events as 1 /
-   0). The ``quantile`` of the distances is the tolerance; the particles
+   Euclidean norm over figures of ``(simulated - observed) / sd`` (a
+   figure without an sd taken as known to 10 %; bounds count only when
+   broken; events as 1 / 0). The ``quantile`` of the distances is the tolerance; the particles
    within it are accepted.
 3. Each next population's tolerance is the ``quantile`` of the last
    population's accepted distances, so it shrinks. Proposals: accepted
@@ -77,9 +77,7 @@ def distances(summaries: NDArray[np.float64], obs: Sequence[Observation]) -> NDA
     [0.0, 3.0]
     """
     value = np.array([o.value for o in obs])
-    sd = np.array([o.sd if o.sd is not None else max(abs(o.value), 1e-12) for o in obs])
-    sd = np.where([o.event and o.sd is None for o in obs], 1.0, sd)
-    r = (summaries - value) / sd
+    r = (summaries - value) / np.array([o.scale for o in obs])
     for i, o in enumerate(obs):
         if o.kind == "at_least":
             r[:, i] = np.minimum(r[:, i], 0.0)
@@ -107,6 +105,8 @@ class ABCResult:
         The scenario with the priors as the parameters' values.
     observations : Observations
     seed : numpy.random.SeedSequence
+    priors : dict of str to str
+        Each parameter's prior, described.
     """
 
     paths: tuple[str, ...]
@@ -116,6 +116,7 @@ class ABCResult:
     prior: Scenario = field(repr=False)
     observations: Observations = field(repr=False)
     seed: np.random.SeedSequence = field(repr=False)
+    priors: dict[str, str] = field(default_factory=dict)
 
     def quantiles(self, path: str, q: Sequence[float] = (0.05, 0.5, 0.95)) -> NDArray[np.float64]:
         """Weighted posterior quantiles of one parameter."""
@@ -134,9 +135,7 @@ class ABCResult:
         rows = []
         for p in self.paths:
             lo, mid, hi = self.quantiles(p)
-            prior = self.prior.get(p)
-            shown = prior.summary() if isinstance(prior, Distribution) else str(prior)
-            rows.append((p, shown, self.mean(p), mid, lo, hi))
+            rows.append((p, self.priors.get(p, ""), self.mean(p), mid, lo, hi))
         last = self.populations[-1]
         title = (
             f"ABC-SMC posterior: {len(self.populations)} populations, last tolerance {last['epsilon']:.4g}, "
@@ -283,7 +282,11 @@ def abc(
         history.append(_stats(eps, simulated, pop_u.shape[0], w, outside))
     final = marginals.design(pop_u)
     samples = {p: np.asarray(final[p], dtype=float) for p in final.paths}
-    return ABCResult(marginals.paths, samples, w, history, prior, obs, root)
+    described = {
+        p: m.summary() if isinstance(m, Distribution) else f"uniform({m[0]:g}, {m[1]:g})"
+        for p, m in zip(marginals.paths, marginals.marginals, strict=True)
+    }
+    return ABCResult(marginals.paths, samples, w, history, prior, obs, root, described)
 
 
 def _priors(scenario: Scenario, priors: Any) -> tuple[Scenario, list[str] | None, dict[str, Any]]:

@@ -11,8 +11,8 @@ Gaussian. The likelihood's intervals come from the observed information,
 second differences of the log-likelihood whose steps are the rows of one
 batched run.
 
-Residuals. A figure with a standard deviation gives ``(model - value) /
-sd``; one without gives the relative residual ``(model - value) / |value|``.
+Residuals. A figure gives ``(model - value) / sd``; one without an sd is
+taken to be known to 10 % (:attr:`~kursk_sim.observations.Observation.scale`).
 ``at_least`` and ``at_most`` figures give a residual only when the bound is
 broken. Events (``event_by``) are steps in a deterministic run and are
 refused: fit them by ABC.
@@ -174,7 +174,7 @@ class _Problem:
         self.scales = [s for s in scales if s.path != DISPERSION]  # the model's parameters
         self.calls = self.rows = 0
         self.value = np.array([o.value for o in obs])
-        self.sd = np.array([o.sd if o.sd is not None else max(abs(o.value), 1e-12) for o in obs])
+        self.sd = np.array([o.scale for o in obs])
         self.count = np.array([_is_count(o) for o in obs])
         self.days = np.array(
             [

@@ -584,7 +584,7 @@ class Scenario:
             if isinstance(value, Distribution):
                 value = value.to_dict()
             if isinstance(value, Mapping) and ("dist" in value or "value" in value):
-                value = {**value, "note": "set with Scenario.replace"}
+                value = {"note": "set with Scenario.replace", **value}  # a note given with the value is kept
             elif not isinstance(value, Mapping):
                 value = {"value": value, "note": "set with Scenario.replace"}
             node[parts[-1]] = value

@@ -93,6 +93,17 @@ class Observation:
     note: str = ""
 
     @property
+    def scale(self) -> float:
+        """The figure's scale for residuals and distances: its sd, else 10 % of its value (1 for an event).
+
+        A figure stated without an uncertainty ("over 3,000") is taken to be
+        known to about a tenth.
+        """
+        if self.sd is not None:
+            return self.sd
+        return 1.0 if self.event else max(0.1 * abs(self.value), 1e-12)
+
+    @property
     def event(self) -> bool:
         """Whether the figure is about an event (``event_by``)."""
         return self.kind == "event_by"
