@@ -11,6 +11,8 @@
                     [--path PATH ...] [--seed S] [--workers K] [--out DIR] [--set PATH=VALUE ...]
     kursk-sim fit SCENARIO OBSERVATIONS --param PATH=LOW:HIGH ... [--method least_squares|likelihood]
                   [--start PATH=VALUE ...] [--out DIR]
+    kursk-sim abc SCENARIO OBSERVATIONS --param PATH[=LOW:HIGH] ... [--particles N] [--populations P]
+                  [--seed S] [--workers K] [--out DIR]
     kursk-sim show [SCENARIO]
     kursk-sim list
 
@@ -93,6 +95,13 @@ def _bounds(text: str) -> tuple[str, tuple[float, float]]:
         raise argparse.ArgumentTypeError(
             f"got {text!r}, expected PATH=LOW:HIGH, e.g. defender.lethality=0.005:0.05"
         ) from None
+
+
+def _prior(text: str) -> tuple[str, tuple[float, float] | None]:
+    """``path`` or ``path=low:high``."""
+    if "=" not in text:
+        return text.strip(), None
+    return _bounds(text)
 
 
 def _method_n(text: str) -> tuple[str, int]:
@@ -221,6 +230,26 @@ def _parser() -> argparse.ArgumentParser:
     fi.add_argument("--start", type=_setting, action="append", default=[], metavar="PATH=VALUE", help="starting value")
     fi.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="PATH=VALUE")
     fi.add_argument("--out", type=Path, default=Path("kursk-sim-fit"), help="output folder")
+    ab = sub.add_parser(
+        "abc", help="Bayesian calibration by ABC-SMC; posterior tables, the calibrated scenario, figures"
+    )
+    ab.add_argument("scenario", help="built-in name or TOML file")
+    ab.add_argument("observations", help="built-in name (kursk-2024-article) or a CSV or TOML file")
+    ab.add_argument(
+        "--param",
+        dest="params",
+        type=_prior,
+        action="append",
+        required=True,
+        metavar="PATH[=LOW:HIGH]",
+        help="a parameter and its uniform prior (default: its distribution, else its declared range); repeatable",
+    )
+    ab.add_argument("--particles", type=_positive_int, default=4000)
+    ab.add_argument("--populations", type=_positive_int, default=5)
+    ab.add_argument("--seed", type=int, default=1)
+    ab.add_argument("-w", "--workers", type=_positive_int, default=None)
+    ab.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="PATH=VALUE")
+    ab.add_argument("--out", type=Path, default=Path("kursk-sim-abc"), help="output folder")
     show = sub.add_parser("show", help="print every parameter with its value, unit and source")
     show.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
     sub.add_parser("list", help="list the built-in scenarios")
@@ -430,6 +459,65 @@ def _fit(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(str(p) for p in paths))
 
 
+def _abc(args: argparse.Namespace) -> None:
+    from .abc import abc
+    from .observations import load_observations
+
+    scenario = _scenario(args)
+    observations = load_observations(args.observations)
+    t0 = time.perf_counter()
+    result = abc(
+        scenario,
+        observations,
+        dict(args.params),
+        particles=args.particles,
+        populations=args.populations,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    elapsed = time.perf_counter() - t0
+    print(result.diagnostics())
+    print()
+    print(result.table())
+    print(
+        f"\n{sum(p['simulated'] for p in result.populations):,} particles simulated in {elapsed:.1f} s, seed {args.seed}"
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    posterior = args.out / "posterior.csv"
+    with posterior.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(("weight", *result.paths))
+        for i, weight in enumerate(result.weights):
+            w.writerow((repr(float(weight)), *(repr(float(result.samples[p][i])) for p in result.paths)))
+    paths = [posterior, result.diagnostics().to_csv(args.out / "populations.csv")]
+    paths.append(result.table().to_csv(args.out / "parameters.csv"))
+    calibrated = result.scenario(name=f"{scenario.name}-abc")
+    paths.append(calibrated.save(args.out / "calibrated.toml"))
+    _figure_backend()
+    import matplotlib.pyplot as plt
+
+    from .plot import fan, posterior_pairs
+
+    axes = posterior_pairs(result)
+    paths.append(args.out / "pairs.png")
+    axes[0, 0].figure.savefig(paths[-1], dpi=110)
+    ensemble = simulate_predictive(calibrated)
+    outputs = sorted({o.output for o in observations if not o.event})
+    fig, panels = plt.subplots(len(outputs), 1, figsize=(8, 3.3 * len(outputs)), layout="constrained", squeeze=False)
+    for ax, output in zip(panels[:, 0], outputs, strict=True):
+        fan(ensemble, output, observations=observations, ax=ax)
+    paths.append(args.out / "predictive.png")
+    fig.savefig(paths[-1], dpi=110)
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def simulate_predictive(scenario: Any) -> Any:
+    """The posterior predictive ensemble drawn in the figure."""
+    from .run import simulate
+
+    return simulate(scenario, 2000, seed=0)
+
+
 def _indices_csv(result: Any, path: Path) -> Path:
     keys = list(result.indices)
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -460,6 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _sensitivity(args)
         elif args.command == "fit":
             _fit(args)
+        elif args.command == "abc":
+            _abc(args)
         elif args.command == "show":
             print(load_scenario(args.scenario).describe())
         else:

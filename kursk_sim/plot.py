@@ -24,7 +24,7 @@ import numpy as np
 
 from .results import UNITS, Ensemble
 
-__all__ = ["fan", "event_dates", "projection_figure", "tornado", "sweep_heatmap", "observed"]
+__all__ = ["fan", "event_dates", "projection_figure", "tornado", "sweep_heatmap", "observed", "posterior_pairs"]
 
 
 def _axes(ax: Any) -> Any:
@@ -42,9 +42,10 @@ def fan(
     *,
     bands: Sequence[tuple[float, float]] = ((0.05, 0.95), (0.25, 0.75)),
     contingents: Sequence[str] | None = None,
+    observations: Any = None,
     ax: Any = None,
 ) -> Any:
-    """Fan chart: median line and quantile bands over dates.
+    """Fan chart: median line and quantile bands over dates, observed figures over them.
 
     Parameters
     ----------
@@ -55,6 +56,10 @@ def fan(
         Quantile bands, drawn widest first with falling transparency.
     contingents : sequence of str, optional
         Which contingents to draw (default all); ignored for ``area``.
+    observations : Observations, optional
+        Figures of this output stated on a date (``state`` and bounds
+        without a range) drawn over the fan with ±2 sd error bars, in the
+        colour of their contingent (^ at least, v at most).
     ax : matplotlib Axes, optional
 
     Returns
@@ -87,6 +92,13 @@ def fan(
                 label=None,
             )
         ax.plot(dates, values[qs.index(0.5)], color=color, lw=1.8, label=_label(ensemble, label))
+        for o in observations or ():
+            on_fan = o.output == name and o.start is None and o.kind in ("state", "at_least", "at_most")
+            if on_fan and (name == "area" or o.contingents == (label,)):
+                marker = {"at_least": "^", "at_most": "v"}.get(o.kind, "o")
+                err = 2 * o.sd if o.sd is not None else None
+                when = o.date + dt.timedelta(days=1)  # counted to the end of the day
+                ax.errorbar([when], [o.value], yerr=err, fmt=marker, color=color, mec="k", capsize=3, zorder=5)
     widest = min(b[0] for b in bands), max(b[1] for b in bands)
     ax.set_ylabel(f"{name} ({UNITS[name]})")
     ax.set_title(
@@ -321,4 +333,56 @@ def observed(scenario: Any, observations: Any, *, run: Any = None, values: Any =
         f"{run.scenario.name}: deterministic run and observations (red: ±2 sd; ^ at least, v at most)", fontsize=10
     )
     axes[0].figure.autofmt_xdate()
+    return axes
+
+
+def posterior_pairs(result: Any, paths: Sequence[str] | None = None, *, bins: int = 30, fig: Any = None) -> Any:
+    """Pair plot of an ABC posterior: weighted histograms on the diagonal, weighted 2-D histograms below it.
+
+    Parameters
+    ----------
+    result : ABCResult
+    paths : sequence of str, optional
+        The parameters (default all, at most 8 are readable).
+    bins : int
+    fig : matplotlib Figure, optional
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+        ``(k, k)``; the axes above the diagonal are hidden.
+    """
+    import matplotlib.pyplot as plt
+
+    chosen = list(paths) if paths is not None else list(result.paths)
+    unknown = [p for p in chosen if p not in result.paths]
+    if unknown:
+        raise KeyError(f"paths {unknown} not in the posterior's {result.paths}")
+    k = len(chosen)
+    if fig is None:
+        fig = plt.figure(figsize=(2.1 * k + 1, 2.1 * k + 1), layout="constrained")
+    axes = fig.subplots(k, k, squeeze=False)
+    w = result.weights
+    for i, pi in enumerate(chosen):
+        for j, pj in enumerate(chosen):
+            ax = axes[i, j]
+            if j > i:
+                ax.set_visible(False)
+                continue
+            x, y = result.samples[pj], result.samples[pi]
+            if i == j:
+                ax.hist(x, bins=bins, weights=w, color="C0", alpha=0.8)
+                ax.set_yticks([])
+            else:
+                ax.hist2d(x, y, bins=bins, weights=w, cmap="Blues")
+            if i == k - 1:
+                ax.set_xlabel(pj.split(".", 1)[-1] if len(pj) > 24 else pj, fontsize=7)
+            if j == 0 and i > 0:
+                ax.set_ylabel(pi.split(".", 1)[-1] if len(pi) > 24 else pi, fontsize=7)
+            ax.tick_params(labelsize=6)
+    last = result.populations[-1]
+    fig.suptitle(
+        f"ABC-SMC posterior ({int(last['accepted']):,} particles, ESS {last['ess']:,.0f}, tolerance {last['epsilon']:.3g})",
+        fontsize=10,
+    )
     return axes

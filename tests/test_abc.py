@@ -146,3 +146,14 @@ def test_bad_arguments() -> None:
         ks.abc(one_day(), KILLED, {"attacker.lethality": (0.0, 0.5)}, quantile=1.0)
     with pytest.raises(ks.ScenarioError, match="a range"):
         ks.abc(one_day(), KILLED, ["attacker.lethality"], particles=10)
+
+
+def test_pair_plot_and_fan_with_observations(posterior: ks.ABCResult) -> None:
+    axes = ks.plot.posterior_pairs(posterior)
+    assert axes.shape == (1, 1)
+    counts = [patch.get_height() for patch in axes[0, 0].patches]
+    assert sum(counts) == pytest.approx(1.0)  # weighted: the weights sum to one
+    ens = posterior.predictive(replications=300, seed=2)
+    ax = ks.plot.fan(ens, "killed", observations=KILLED)
+    (observed,) = [c for c in ax.containers if hasattr(c, "lines")]
+    assert observed.lines[0].get_ydata()[0] == K

@@ -122,3 +122,23 @@ def test_fit_prints_tables_and_writes_the_fitted_scenario(tmp_path: Path, capsys
     assert (out / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["fit", "kursk-2024", "kursk-2024-article", "--param", "territory.advnce=1:6"]) == 2
     assert "did you mean 'territory.advance_km2_per_day'" in capsys.readouterr().err
+
+
+def test_abc_prints_the_posterior_and_writes_the_calibrated_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "abc"
+    args = ["abc", "kursk-2024", "kursk-2024-article", "--param", "territory.advance_km2_per_day"]
+    args += ["--param", "kpa.exposure=2:5", "--particles", "400", "--populations", "3", "--out", str(out)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "ABC-SMC populations" in text and "uniform(1.5, 6)" in text and "uniform(2, 5)" in text
+    posterior = rows(out / "posterior.csv")
+    assert abs(sum(float(r["weight"]) for r in posterior) - 1.0) < 1e-9
+    calibrated = ks.load_scenario(out / "calibrated.toml")
+    value = calibrated.get("kpa.exposure")
+    assert isinstance(value, ks.Empirical) and len(value.values) == len(posterior)
+    assert [float(r["kpa.exposure"]) for r in posterior] == list(value.values)
+    for png in ("pairs.png", "predictive.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(rows(out / "populations.csv")) == 3
