@@ -706,9 +706,8 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     k = {"attacker": p["attacker.lethality"], "defender": p["defender.lethality"]}
     killed_share = _one_row_if_all_same(p.per_contingent("casualties.killed"))
     missing_share = _one_row_if_all_same(p.per_contingent("casualties.missing"))
-    missing_of_rest = np.divide(
-        missing_share, 1.0 - killed_share, out=np.ones_like(missing_share), where=killed_share < 1.0
-    )
+    shape = np.broadcast_shapes(missing_share.shape, killed_share.shape)  # one row each, or one per replication
+    missing_of_rest = np.divide(missing_share, 1.0 - killed_share, out=np.ones(shape), where=killed_share < 1.0)
     rtd_share = _one_row_if_all_same(p.per_contingent("return_to_duty.share"))
     side = p.side_of_contingent  # each contingent's column in (n, 2) side arrays
     (pa, qa), (pd, qd) = p.law

@@ -112,6 +112,7 @@ class PointBlock:
     chunks: list[int] = field(default_factory=list)
     results: list[list[PointChunk]] = field(default_factory=list)
     failures: list[ChunkFailure] = field(default_factory=list)
+    rerun: list[ChunkFailure] = field(default_factory=list)  # chunks that raised and were run point by point
 
 
 class PointRecorder:
@@ -223,9 +224,10 @@ def run_point_block(
     for chunk in range(first, stop):
         try:
             results = [_run(scenario, plan, chunk, extra_processes, inputs, reduction, None)]
-        except Exception:  # noqa: BLE001 - each point is tried alone below
+        except Exception as exc:  # noqa: BLE001 - each point is tried alone below
             results = []
             rows = plan.rows(chunk)
+            out.rerun.append(ChunkFailure.of(plan, chunk, exc))
             for j in range(*rows.points):
                 one = ChunkRows((j, j + 1), rows.replications)
                 try:

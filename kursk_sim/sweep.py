@@ -205,6 +205,13 @@ def sweep(
         totals=totals,
         failures=sorted(merged.failures, key=lambda f: (f.chunk, f.points)),
     )
+    if merged.rerun:
+        warnings.warn(
+            f"sweep: {len(merged.rerun)} chunk(s) raised and were run point by point (slower; the points' noise is "
+            f"not the chunk's): first {merged.rerun[0]}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     if result.failures:
         failed = sorted({j for f in result.failures for j in range(*f.points)})
         warnings.warn(
@@ -275,9 +282,11 @@ class _PointMerged:
     def __init__(self, plan: ChunkPlan, totals: PointTotals, store: SweepStore | None) -> None:
         self.plan, self.totals, self.store = plan, totals, store
         self.failures: list[ChunkFailure] = []
+        self.rerun: list[ChunkFailure] = []
         self._order = InChunkOrder(self._release)
 
     def add(self, block: PointBlock) -> None:
+        self.rerun.extend(block.rerun)
         for chunk, results in zip(block.chunks, block.results, strict=True):
             failures = [f for f in block.failures if f.chunk == chunk]
             if self.store is not None:

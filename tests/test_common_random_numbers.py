@@ -199,3 +199,13 @@ def test_values_are_exported_with_the_run(kursk: ks.Scenario, tmp_path: Any) -> 
         "1,2.0,2025-02-01",
         "2,3.0,2025-02-01",
     ]
+
+
+def test_casualty_shares_set_per_replication(kursk: ks.Scenario) -> None:
+    """Killed shares differing by replication beside a missing share the same in all (a broadcast bug once)."""
+    sc = short(kursk, 30)
+    killed = np.linspace(0.2, 0.4, 50)
+    ens = ks.simulate(sc, 50, seed=2, values={"kpa.casualties.killed": killed})
+    kpa = ens.contingents.index("kpa")
+    share = ens.final["killed"][:, kpa] / (ens.final["killed"] + ens.final["wounded"] + ens.final["missing"])[:, kpa]
+    np.testing.assert_allclose(share, killed, atol=0.03)

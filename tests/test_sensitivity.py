@@ -121,7 +121,9 @@ def test_closed_form_is_the_model() -> None:
 
 @pytest.fixture(scope="module")
 def duel_sobol() -> ks.SensitivityResult:
-    return ks.sensitivity(duel(), f"strength.blue@{START + dt.timedelta(days=DAYS)}", n=1024, replications=1, seed=5)
+    return ks.sensitivity(
+        duel(), f"strength.blue@{START + dt.timedelta(days=DAYS)}", n=1024, replications=1, seed=5, n_resamples=300
+    )
 
 
 def test_model_indices_match_the_closed_form(duel_sobol: ks.SensitivityResult) -> None:
