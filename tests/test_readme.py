@@ -81,3 +81,19 @@ def test_calibration_block_runs_as_written() -> None:
     fitted = namespace["fitted"]
     assert fitted.status["territory.advance_km2_per_day"] == "estimated" and fitted.converged
     assert namespace["run"].rows == 2
+
+
+def test_abc_block_runs_as_written() -> None:
+    block = next(b for b in _code_blocks(README) if b.startswith("post = ks.abc("))
+    block = block.replace("particles=4000", "particles=300").replace("workers=2", "workers=None")
+    block = block.replace("post.predictive(2000)", "post.predictive(200)")
+    namespace: dict = {}
+    setup = "import kursk_sim as ks\nsc = ks.load_scenario('kursk-2024')\nobs = ks.load_observations('kursk-2024-article')\n"
+    exec(compile(setup + block, "README abc", "exec"), namespace)  # noqa: S102
+    post = namespace["post"]
+    assert len(post.populations) == 5 and post.paths == (
+        "defender.lethality",
+        "kpa.exposure",
+        "territory.advance_km2_per_day",
+    )
+    assert namespace["ens"].replications == 200
