@@ -737,6 +737,10 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
         prob = exposure * loss_per_weight[:, side]
         np.minimum(prob, 1.0, out=prob)
+        if p.steps_per_day > 1:
+            prob = _integrated_probability(
+                p, strength, exposure, _take_rows(s.effectiveness, rows), at, k, _held(s)[rows]
+            )
         lost = model.draw_losses(strength, prob, "combat", rows)
         killed = model.thin(lost, at(killed_share), "combat", rows)
         wounded = lost - killed  # the rest, for now
@@ -749,6 +753,36 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         s.wounded[rows] += wounded
         s.recovering[0, rows] += recovering
         yield model.env.timeout(1.0)
+
+
+def _integrated_probability(
+    p: BatchParameters, strength: Array, exposure: Array, effectiveness: Array, at: Any, k: dict[str, Any], held: Array
+) -> Array:
+    """Each troop's probability of being lost today, the law integrated over the day in ``steps_per_day`` Euler steps.
+
+    Strengths are updated between the steps; effectiveness and exposure are
+    the day's. The probability is the day's expected losses over the
+    strength at its start.
+    """
+    (pa, qa), (pd, qd) = p.law
+    side = p.side_of_contingent
+    steps = p.steps_per_day
+    current = np.copy(strength)
+    lost = np.zeros_like(strength)
+    for _ in range(steps):
+        fire = side_totals(p, effectiveness * current)
+        side_strength = side_totals(p, current)
+        side_loss = np.empty_like(side_strength)
+        side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
+        side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
+        side_loss *= held[:, None] / steps
+        weight = side_totals(p, exposure * current)
+        per_weight = np.divide(side_loss, weight, out=np.zeros_like(side_loss), where=weight > 0)
+        step = np.minimum(exposure * per_weight[:, side] * current, current)
+        current -= step
+        lost += step
+    prob = np.divide(lost, strength, out=np.zeros_like(lost), where=strength > 0)
+    return np.minimum(prob, 1.0, out=prob)
 
 
 #: Combat computes for the engaged replications alone when they are fewer than this share of the batch.

@@ -187,6 +187,7 @@ class BatchParameters:
     noise: str
     normal_above: float  # binomial draws of at least this variance are normal; inf: all exact
     law: tuple[tuple[Any, Any], tuple[Any, Any]]  # (p, q) of the attacker's losses, of the defender's
+    steps_per_day: int  # Euler steps of the law within a day
     attacker_id: str
     defender_id: str
     mobilisation_contingent: int
@@ -372,6 +373,7 @@ def assemble(
         noise=scenario.noise.kind,
         normal_above=scenario.noise.normal_above if scenario.noise.approximation == "normal" else np.inf,
         law=_law(scenario.law, values),
+        steps_per_day=int(scenario.law.steps_per_day),
         attacker_id=scenario.attacker.id,
         defender_id=scenario.defender.id,
         mobilisation_contingent=index.get(scenario.mobilisation.contingent, -1),

@@ -91,6 +91,10 @@ class Law:
     - ``mixed``: attacker ``k F`` (aimed fire on troops moving in the open),
       defender ``k F S`` (area fire on troops under cover; Deitchman);
     - ``custom``: the ``attacker`` and ``defender`` exponents given.
+
+    A day's expected losses integrate the law over the day in
+    ``steps_per_day`` explicit Euler steps (the strengths updated between
+    them, effectiveness and exposure held for the day).
     """
 
     preset: str = param(
@@ -105,6 +109,14 @@ class Law:
     )
     defender: Exponents | None = section(
         Exponents, "exponents of the defender's losses (custom only)", default_factory=lambda: None
+    )
+    steps_per_day: int = param(
+        "1",
+        "Euler steps of the law within a day: 1 is Lanchester's difference equations, more approach the continuous law",
+        kind="int",
+        ge=1,
+        le=1000,
+        default=1,
     )
 
     def exponents(self, role: str) -> tuple[Value, Value]:
