@@ -22,6 +22,21 @@ def kursk() -> ks.Scenario:
 
 
 @pytest.fixture(scope="session")
+def central(kursk: ks.Scenario) -> ks.Ensemble:
+    """The default scenario's central run: mean-field, Ukraine at its most likely 20,000, offensive on 15 January,
+    no second wave."""
+    sc = kursk.replace(
+        {
+            "noise.kind": "none",
+            "ua.strength": 20000,
+            "modifiers.offensive.start": "2025-01-15",
+            "kpa.second_wave.probability": 0.0,
+        }
+    )
+    return ks.simulate(sc, replications=1, seed=0)
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data folder {SHARED_DATA} is absent")

@@ -15,19 +15,6 @@ import pytest
 import kursk_sim as ks
 
 
-@pytest.fixture(scope="module")
-def central(kursk: ks.Scenario) -> ks.Ensemble:
-    sc = kursk.replace(
-        {
-            "noise.kind": "none",
-            "ua.strength": 20000,
-            "modifiers.offensive.start": "2025-01-15",
-            "kpa.second_wave.probability": 0.0,
-        }
-    )
-    return ks.simulate(sc, replications=1, seed=0)
-
-
 def _kpa_casualties(ens: ks.Ensemble, date: str) -> np.ndarray:
     return ens.trajectory("casualties").sel(date=date, contingent="kpa").values
 

@@ -12,20 +12,6 @@ import kursk_sim as ks
 from kursk_sim.observations import Observations, load_observations
 
 
-@pytest.fixture(scope="module")
-def central(kursk: ks.Scenario) -> ks.Ensemble:
-    """The default scenario's central run (as tests/test_kursk_default.py)."""
-    sc = kursk.replace(
-        {
-            "noise.kind": "none",
-            "ua.strength": 20000,
-            "modifiers.offensive.start": "2025-01-15",
-            "kpa.second_wave.probability": 0.0,
-        }
-    )
-    return ks.simulate(sc, replications=1, seed=0)
-
-
 def trajectories(ens: ks.Ensemble) -> dict[str, np.ndarray]:
     out = {
         name: ens.trajectory(name).values for name in ("strength", "killed", "wounded", "missing", "casualties", "area")
