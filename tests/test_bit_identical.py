@@ -1,0 +1,65 @@
+"""The guard for changes that should not change results: seeded runs, hashed.
+
+Each case runs a seeded simulation and hashes every kept trajectory, the
+exact end state and every event day. A refactor that moves rules between
+modules, or a new rule whose defaults leave the model as it was, must keep
+every hash; a change that alters results on purpose updates the hash here
+and says why in the commit and the changelog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pytest
+
+import kursk_sim as ks
+
+# digests of (trajectories, final state, event days), case by case
+EXPECTED = {
+    "binomial": "beb597e244a269ff",
+    "exact": "f8bd23f04c6cedd6",
+    "mean_field": "bfec5e2041f49ec9",
+    "negative_binomial": "f1852566b049cb7b",
+    "sweep": "db54732566a92d37",
+}
+
+
+def _digest(*arrays: Any) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str(a.dtype).encode() + str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def _ensemble_digest(ens: ks.Ensemble) -> str:
+    arrays = [ens.trajectory(name).values for name in ("strength", "killed", "wounded", "missing", "area")]
+    arrays += [ens.final[k] for k in sorted(ens.final)]
+    arrays += [ens.event_day(e) for e in ens.event_names]
+    return _digest(*arrays)
+
+
+def _case(kursk: ks.Scenario, name: str) -> str:
+    if name == "binomial":
+        return _ensemble_digest(ks.simulate(kursk, 300, seed=11))
+    if name == "exact":
+        return _ensemble_digest(ks.simulate(kursk.replace({"noise.approximation": "none"}), 100, seed=12))
+    if name == "mean_field":
+        return _ensemble_digest(ks.simulate(kursk.replace({"noise.kind": "none"}), 50, seed=13))
+    if name == "negative_binomial":
+        return _ensemble_digest(ks.simulate(kursk.replace({"noise.kind": "negative_binomial"}), 200, seed=14))
+    design = ks.grid({"defender.lethality": [0.012, 0.0145], "kpa.second_wave.probability": [0.3, 1.0]})
+    result = ks.sweep(kursk, design, replications=200, seed=15)
+    dates = result.dates
+    arrays = [result.mean(n).values for n in ("strength", "casualties", "area")]
+    arrays += [result.probability(e, by=dates[-1]).values for e in result.event_names]
+    return _digest(*arrays)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_seeded_results_unchanged(kursk: ks.Scenario, name: str) -> None:
+    assert _case(kursk, name) == EXPECTED[name]
