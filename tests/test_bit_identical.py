@@ -17,7 +17,9 @@ import pytest
 
 import kursk_sim as ks
 
-# digests of (trajectories, final state, event days), case by case
+# digests of (trajectories, final state, event days), case by case, made with this NumPy (random streams
+# may change between NumPy feature releases, so elsewhere the guard is skipped with the reason)
+NUMPY = "2.4"
 EXPECTED = {
     "binomial": "beb597e244a269ff",
     "exact": "f8bd23f04c6cedd6",
@@ -62,4 +64,6 @@ def _case(kursk: ks.Scenario, name: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_seeded_results_unchanged(kursk: ks.Scenario, name: str) -> None:
+    if not np.__version__.startswith(NUMPY + "."):
+        pytest.skip(f"digests made with NumPy {NUMPY}, this is {np.__version__}")
     assert _case(kursk, name) == EXPECTED[name]
