@@ -57,6 +57,7 @@ from .design import Marginals
 from .distributions import Distribution, Empirical
 from .observations import Observation, Observations, load_observations
 from .results import Ensemble, Table
+from .rules import OUTPUTS
 from .run import simulate
 from .scenario import Scenario
 
@@ -307,9 +308,7 @@ def _priors(scenario: Scenario, priors: Any) -> tuple[Scenario, list[str] | None
 
 
 def _summaries(ens: Ensemble, obs: Sequence[Observation]) -> NDArray[np.float64]:
-    traj = {
-        name: ens.trajectory(name).values for name in ("strength", "killed", "wounded", "missing", "casualties", "area")
-    }
+    traj = {name: ens.trajectory(name).values for name in OUTPUTS}
     traj |= {f"event.{e}": np.nan_to_num(ens.event_day(e), nan=-1).astype(int) for e in ens.event_names}
     start = ens.scenario.start_date
     return np.stack([o.model_value(traj, ens.contingents, start) for o in obs], axis=1)

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from .model import Model, Process, default_processes
 from .parameters import ChunkRows, Inputs, assemble, sample_values
+from .rules import OUTPUTS
 from .scenario import Scenario
 from .sketch import QuantileSketch
 from .streams import ChunkStreams
@@ -43,6 +44,8 @@ __all__ = [
     "ChunkFailure",
     "BlockResult",
     "SERIES",
+    "FRONT_SERIES",
+    "KEPT_SERIES",
     "chunk_model",
     "record_series",
     "run_block",
@@ -51,15 +54,19 @@ __all__ = [
     "series_count",
 ]
 
-#: Outputs of each contingent recorded per day, in the order of the sketch's series (then ``area``).
-SERIES = ("strength", "killed", "wounded", "missing", "casualties")
+#: Outputs of each contingent recorded per day, in the order of the sketch's series (:data:`kursk_sim.rules.OUTPUTS`).
+SERIES = tuple(name for name, o in OUTPUTS.items() if o.per_contingent)
+#: Outputs of the front (one value per replication), recorded after :data:`SERIES`.
+FRONT_SERIES = tuple(name for name, o in OUTPUTS.items() if not o.per_contingent)
+#: Outputs stored with kept trajectories: those that are not sums of others.
+KEPT_SERIES = tuple(name for name, o in OUTPUTS.items() if not o.sum_of)
 #: The exact end state kept per kept replication.
 FINAL_NAMES = ("initial", "strength", "killed", "wounded", "missing", "arrived", "returned", "recovering")
 
 
 def series_count(n_contingents: int) -> int:
-    """Number of recorded series: each of :data:`SERIES` per contingent, then ``area``."""
-    return len(SERIES) * n_contingents + 1
+    """Number of recorded series: each of :data:`SERIES` per contingent, then each of :data:`FRONT_SERIES`."""
+    return len(SERIES) * n_contingents + len(FRONT_SERIES)
 
 
 def series_columns(name: str, n_contingents: int) -> slice:
@@ -70,8 +77,9 @@ def series_columns(name: str, n_contingents: int) -> slice:
     >>> series_columns("killed", 3), series_columns("area", 3)
     (slice(3, 6, None), slice(15, 16, None))
     """
-    if name == "area":
-        return slice(len(SERIES) * n_contingents, series_count(n_contingents))
+    if name in FRONT_SERIES:
+        start = len(SERIES) * n_contingents + FRONT_SERIES.index(name)
+        return slice(start, start + 1)
     j = SERIES.index(name)
     return slice(j * n_contingents, (j + 1) * n_contingents)
 
@@ -248,14 +256,21 @@ def record_series(out: NDArray[np.float64], state: Any, n_contingents: int) -> N
     """Write every recorded series of a batch's state into ``out`` of shape ``(series, n)`` (the one layout).
 
     Each series is a row of ``out``, contiguous, in the order of
-    :func:`series_columns`: each of :data:`SERIES` per contingent, then ``area``.
+    :func:`series_columns`: each of :data:`SERIES` per contingent, then each
+    of :data:`FRONT_SERIES`. An output that is a sum of others is added up
+    from their rows.
     """
-    for name in SERIES[:4]:
-        out[series_columns(name, n_contingents)] = getattr(state, name).T
-    casualties = out[series_columns("casualties", n_contingents)]
-    np.add(out[series_columns("killed", n_contingents)], out[series_columns("wounded", n_contingents)], out=casualties)
-    casualties += out[series_columns("missing", n_contingents)]
-    np.multiply(state.area, state.holding, out=out[series_columns("area", n_contingents)][0])  # expected area held
+    for name in SERIES:
+        rows = out[series_columns(name, n_contingents)]
+        parts = OUTPUTS[name].sum_of
+        if parts:
+            np.add(out[series_columns(parts[0], n_contingents)], out[series_columns(parts[1], n_contingents)], out=rows)
+            for part in parts[2:]:
+                rows += out[series_columns(part, n_contingents)]
+        else:
+            rows[...] = OUTPUTS[name].value(state).T
+    for name in FRONT_SERIES:
+        out[series_columns(name, n_contingents)][0] = OUTPUTS[name].value(state)
 
 
 class _Reducer:
@@ -270,8 +285,10 @@ class _Reducer:
         self._index: list[NDArray[np.unsignedinteger]] = []
         self._counts: list[NDArray[np.unsignedinteger]] = []
         self.keep = keep
-        self.kept = {name: np.empty((keep, rows, n_c), dtype=np.float32) for name in SERIES[:4]}
-        self.kept["area"] = np.empty((keep, rows), dtype=np.float32)
+        self.kept = {
+            name: np.empty((keep, rows, n_c) if OUTPUTS[name].per_contingent else (keep, rows), dtype=np.float32)
+            for name in KEPT_SERIES
+        }
 
     def __call__(self, model: Model, row: int) -> None:
         s = model.state
@@ -285,9 +302,8 @@ class _Reducer:
             self._counts.append(counts)
         if self.keep:
             k = self.keep
-            for name in SERIES[:4]:
-                self.kept[name][:, row] = getattr(s, name)[:k]
-            self.kept["area"][:, row] = s.area[:k] * s.holding[:k]
+            for name in KEPT_SERIES:
+                self.kept[name][:, row] = OUTPUTS[name].value(s)[:k]
 
     @property
     def sketch(self) -> tuple[NDArray[np.unsignedinteger], NDArray[np.unsignedinteger]] | None:

@@ -10,7 +10,7 @@
   (``size * probability``) on its (median) date;
 * the encirclement hazard acts by its expected effect (a share of the front
   still held is encircled each day at risk; see
-  :func:`kursk_sim.model.encirclement`);
+  :func:`kursk_sim.rules.encirclement.encirclement`);
 * trajectories are float64, straight from the model's state.
 
 Outputs are then smooth in every continuous parameter, except where a rule
@@ -45,6 +45,7 @@ from .inputs import check_values
 from .model import Model, Process
 from .parameters import Inputs
 from .results import UNITS, LabelledArray
+from .rules import per_contingent
 from .scenario import Scenario
 
 __all__ = ["DeterministicRun", "deterministic", "fixed_scenario"]
@@ -104,7 +105,7 @@ class DeterministicRun:
             raise KeyError(f"no output '{name}'; outputs are {tuple(UNITS)}")
         values = self.series[:, :, series_columns(name, len(self.contingents))]
         coords = {"row": np.arange(self.rows), "date": self.dates}
-        if name == "area":
+        if not per_contingent(name):
             return LabelledArray(name, UNITS[name], values[:, :, 0], ("row", "date"), coords)
         coords["contingent"] = np.array(self.contingents)
         return LabelledArray(name, UNITS[name], values, ("row", "date", "contingent"), coords)

@@ -52,6 +52,7 @@ from .inputs import varying_parameters
 from .model import Process
 from .observations import Observation, Observations, load_observations
 from .results import Table
+from .rules import OUTPUTS
 from .scenario import Scenario
 from .schema import suggest
 
@@ -150,7 +151,7 @@ def _as_observations(observations: Observations | str | Any) -> Observations:
     return observations if isinstance(observations, Observations) else load_observations(observations)
 
 
-COUNTS = ("killed", "wounded", "missing", "casualties")
+COUNTS = tuple(name for name, o in OUTPUTS.items() if o.losses)
 
 
 def _is_count(o: Observation) -> bool:

@@ -28,7 +28,11 @@ from numpy.typing import NDArray
 
 from . import schema
 from .distributions import Distribution, open_unit
-from .scenario import LAW_PRESETS, Law, Scenario
+from .rules import event_names
+from .rules.combat import LAW_PRESETS, Law
+from .rules.modifiers import ModifierParameters, modifier_parameters
+from .rules.waves import WaveParameters, wave_parameters
+from .scenario import Scenario
 from .streams import ChunkStreams
 
 __all__ = [
@@ -43,7 +47,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-NEVER = np.inf
 
 
 @dataclass(frozen=True)
@@ -131,46 +134,6 @@ class Inputs:
 
 
 @dataclass(frozen=True)
-class WaveParameters:
-    """One reinforcement wave for the batch."""
-
-    event: str
-    contingent: int
-    size: Array  # (n,)
-    day: NDArray[np.int64]  # (n,) arrival day index
-    happens: NDArray[np.bool_]  # (n,)
-
-
-@dataclass(frozen=True)
-class ModifierParameters:
-    """One time-varying multiplier for the batch."""
-
-    name: str
-    profile: str
-    start: Array  # (n,) day
-    end: Array  # (n,) day, inf if open
-    scale: Array  # (n,) duration_days or tau_days (1 for step)
-    effectiveness: Array  # (n, C) full-effect multipliers (1 = none)
-    exposure: Array  # (n, C)
-    advance: Array  # (n,)
-
-    def profile_at(self, day: float) -> Array:
-        """``g(t)`` in [0, 1] for each replication."""
-        if self.profile == "step":
-            return ((day >= self.start) & (day < self.end)).astype(float)
-        if self.profile == "linear":
-            g = day - self.start
-            g /= self.scale
-            np.maximum(g, 0.0, out=g)
-            return np.minimum(g, 1.0, out=g)
-        g = self.start - day  # exponential: 1 - exp(-max(day - start, 0) / scale)
-        np.minimum(g, 0.0, out=g)
-        g /= self.scale
-        np.expm1(g, out=g)
-        return np.subtract(0.0, g, out=g)  # not np.negative: 0 - 0 is +0
-
-
-@dataclass(frozen=True)
 class BatchParameters:
     """Every parameter of a scenario as arrays over ``n`` replications."""
 
@@ -191,6 +154,7 @@ class BatchParameters:
     attacker_id: str
     defender_id: str
     mobilisation_contingent: int
+    event_names: tuple[str, ...]  # every event the run records
 
     def __getitem__(self, path: str) -> Any:
         return self.values[path]
@@ -310,54 +274,10 @@ def assemble(
     integer = scenario.noise.kind != "none"
     ids = scenario.contingent_ids
     index = {cid: i for i, cid in enumerate(ids)}
-    n_c = len(ids)
 
     if integer:  # whole troops when losses are drawn as counts
         for cid in ids:
             values[f"{cid}.strength"] = np.rint(values[f"{cid}.strength"])
-
-    waves = []
-    for cid, c in scenario.contingents.items():
-        for wname in c.waves:
-            event = f"{cid}_{wname}"
-            size = np.broadcast_to(values[f"{cid}.{wname}.size"], (n,)).astype(float)
-            if integer:
-                size = np.rint(size)
-            prob = np.broadcast_to(values[f"{cid}.{wname}.probability"], (n,))
-            happens = rows.per_replication(streams.uniforms(f"wave:{event}")) < prob
-            day = np.broadcast_to(values[f"{cid}.{wname}.date"], (n,)).astype(np.int64)
-            waves.append(WaveParameters(event, index[cid], size, day, happens))
-    modifiers = []
-    for mname, mod in scenario.modifiers.items():
-        if not mod.enabled:
-            continue
-        base = f"modifiers.{mname}"
-        eff = np.ones((n, n_c), order="F")
-        exp = np.ones((n, n_c), order="F")
-        adv = np.ones(n)
-        for target, mult in mod.multiply.items():
-            for attr in ("effectiveness", "exposure", "advance"):
-                if getattr(mult, attr) is None:
-                    continue
-                v = values[f"{base}.multiply.{target}.{attr}"]
-                if attr == "advance":
-                    adv = adv * v
-                else:
-                    arr = eff if attr == "effectiveness" else exp
-                    arr[:, index[target]] = v
-        scale_key = {"linear": "duration_days", "exponential": "tau_days"}.get(mod.profile)
-        modifiers.append(
-            ModifierParameters(
-                mname,
-                mod.profile,
-                np.broadcast_to(values[f"{base}.start"], (n,)).astype(float),
-                np.broadcast_to(NEVER if mod.end is None else values[f"{base}.end"], (n,)).astype(float),
-                np.broadcast_to(values[f"{base}.{scale_key}"] if scale_key else 1.0, (n,)).astype(float),
-                eff,
-                exp,
-                adv,
-            )
-        )
 
     return BatchParameters(
         n=n,
@@ -367,8 +287,9 @@ def assemble(
         contingent_ids=ids,
         attacker=np.array([c.side == "attacker" for c in scenario.contingents.values()]),
         values=values,
-        waves=tuple(waves),
-        modifiers=tuple(modifiers),
+        waves=wave_parameters(scenario, rows, streams, values, integer),
+        modifiers=modifier_parameters(scenario, n, values),
+        event_names=tuple(event_names(scenario)),
         rtd_stages=np.array([c.return_to_duty.stages for c in scenario.contingents.values()], dtype=np.int64),
         noise=scenario.noise.kind,
         normal_above=scenario.noise.normal_above if scenario.noise.approximation == "normal" else np.inf,

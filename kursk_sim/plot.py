@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .results import UNITS, Ensemble
+from .rules import per_contingent
 
 __all__ = ["fan", "event_dates", "projection_figure", "tornado", "sweep_heatmap", "observed", "posterior_pairs"]
 
@@ -71,7 +72,7 @@ def fan(
     data = ensemble.quantiles(name, q=qs)
     dates = ensemble.dates.astype("datetime64[D]").astype(object)
     series: list[tuple[str, np.ndarray]]
-    if name == "area":
+    if not per_contingent(name):
         series = [("area held", data.values)]
     else:
         chosen = list(contingents) if contingents is not None else list(ensemble.contingents)
@@ -94,7 +95,7 @@ def fan(
         ax.plot(dates, values[qs.index(0.5)], color=color, lw=1.8, label=_label(ensemble, label))
         for o in observations or ():
             on_fan = o.output == name and o.start is None and o.kind in ("state", "at_least", "at_most")
-            if on_fan and (name == "area" or o.contingents == (label,)):
+            if on_fan and (not per_contingent(name) or o.contingents == (label,)):
                 marker = {"at_least": "^", "at_most": "v"}.get(o.kind, "o")
                 err = 2 * o.sd if o.sd is not None else None
                 when = o.date + dt.timedelta(days=1)  # counted to the end of the day
@@ -311,7 +312,7 @@ def observed(scenario: Any, observations: Any, *, run: Any = None, values: Any =
     dates = run.dates.astype(object)
     for a, ((output, contingents), figures) in zip(axes, groups.items(), strict=True):
         series = run.trajectory(output).values[0]
-        if output != "area":
+        if per_contingent(output):
             series = series[:, [run.contingents.index(c) for c in contingents]].sum(axis=1)
         label = output + (f" {'+'.join(contingents)}" if contingents else "")
         a.plot(dates, series, color="C0", lw=1.6, label=f"model: {label}")

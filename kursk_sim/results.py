@@ -1,17 +1,8 @@
 """Results of a run: labelled trajectories, quantiles, event probabilities, tables.
 
-Output names (stable; see the README):
-
-============  ======  ==================================================
-name          unit    meaning
-============  ======  ==================================================
-strength      troops  strength of each contingent
-killed        troops  cumulative killed
-wounded       troops  cumulative wounded (including those who return)
-missing       troops  cumulative missing or captured
-casualties    troops  killed + wounded + missing
-area          km²     area held by the defender
-============  ======  ==================================================
+The outputs (``strength``, ``killed``, ..., ``area``) are those the rules
+declare (:data:`kursk_sim.rules.OUTPUTS`, listed with units in
+docs/scenario_reference.md): each contingent's, then the front's.
 
 Rows are instants: the row for a date is the state at 00:00 of that date,
 i.e. after every day before it. The first row is the start state; the last
@@ -31,15 +22,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .chunks import SERIES, series_columns
+from .chunks import KEPT_SERIES, series_columns
+from .rules import OUTPUTS, per_contingent
 from .scenario import Scenario
 from .sketch import QuantileSketch, histogram_quantiles
 
 __all__ = ["Ensemble", "LabelledArray", "Table", "TRAJECTORY_NAMES", "OUTPUT_NAMES", "UNITS"]
 
-TRAJECTORY_NAMES = ("strength", "killed", "wounded", "missing")
-OUTPUT_NAMES = (*SERIES, "area")
-UNITS = {name: "troops" for name in (*TRAJECTORY_NAMES, "casualties")} | {"area": "km²"}
+#: Outputs kept per contingent in trajectories (not sums of others).
+TRAJECTORY_NAMES = tuple(name for name in KEPT_SERIES if OUTPUTS[name].per_contingent)
+#: Every output, in the order of the recorded series.
+OUTPUT_NAMES = tuple(OUTPUTS)
+#: Unit of each output.
+UNITS = {name: o.unit for name, o in OUTPUTS.items()}
 
 
 def _need(module: str, extra: str) -> Any:
@@ -285,7 +280,7 @@ class Ensemble:
         self._traj = {k: v for k, v in kept.items() if "." not in k}
         self.final = {k.split(".", 1)[1]: v for k, v in kept.items() if k.startswith("final.")}
         self._event_days = {k.split(".", 1)[1]: v for k, v in kept.items() if k.startswith("event.")}
-        self.kept = int(self._traj["area"].shape[0]) if self._traj else 0
+        self.kept = int(next(iter(self._traj.values())).shape[0]) if self._traj else 0
         self.exact_quantiles = self.kept == self.replications
         if not self.exact_quantiles and sketch is None:
             raise ValueError("an Ensemble that did not keep every replication needs a sketch")
@@ -307,8 +302,12 @@ class Ensemble:
                 f"no trajectories were kept of these {self.replications:,} replications; "
                 "run simulate(..., trajectories=N) to keep the first N"
             )
-        if name == "casualties":
-            return self._traj["killed"] + self._traj["wounded"] + self._traj["missing"]
+        parts = OUTPUTS[name].sum_of
+        if parts:
+            total = self._traj[parts[0]] + self._traj[parts[1]]
+            for part in parts[2:]:
+                total += self._traj[part]
+            return total
         return self._traj[name]
 
     def _columns(self, name: str) -> slice:
@@ -317,9 +316,9 @@ class Ensemble:
         return series_columns(name, len(self.contingents))
 
     def _coords(self, name: str, lead: tuple[str, NDArray[Any]]) -> tuple[tuple[str, ...], dict[str, NDArray[Any]]]:
-        dims = (lead[0], "date") + (() if name == "area" else ("contingent",))
+        dims = (lead[0], "date") + (() if not per_contingent(name) else ("contingent",))
         coords = {lead[0]: lead[1], "date": self.dates}
-        if name != "area":
+        if per_contingent(name):
             coords["contingent"] = np.array(self.contingents)
         return dims, coords
 
@@ -375,12 +374,12 @@ class Ensemble:
         values = self._sketch.quantile(qs, rows=sketch_rows).reshape(len(qs), np.size(days), cols.size)
         if np.ndim(days) == 0:
             values = values[:, 0]
-        return values[..., 0] if name == "area" else values
+        return values[..., 0] if not per_contingent(name) else values
 
     def mean(self, name: str) -> LabelledArray:
         """Mean across all replications for each date, ``(date[, contingent])``."""
         values = self._sums[:, self._columns(name)] / self.replications
-        if name == "area":
+        if not per_contingent(name):
             values = values[:, 0]
         dims, coords = self._coords(name, ("replication", np.arange(1)))
         coords.pop("replication")
@@ -473,7 +472,7 @@ class Ensemble:
         for name in OUTPUT_NAMES:
             mean = np.atleast_1d(self.mean(name).values[-1])
             qv = self._quantile_values(name, np.asarray(qs), rows=last).reshape(len(qs), -1)
-            labels = ("-",) if name == "area" else self.contingents
+            labels = ("-",) if not per_contingent(name) else self.contingents
             for i, cid in enumerate(labels):
                 rows.append((name, cid, UNITS[name], float(mean[i]), *(float(v) for v in qv[:, i])))
         for event in self.event_names:
@@ -537,7 +536,7 @@ class Ensemble:
                 band = self.quantiles(name)
                 for qi, qv in enumerate(band.coords["quantile"]):
                     for di, d in enumerate(self.dates):
-                        if name == "area":
+                        if not per_contingent(name):
                             w.writerow((d, name, "-", qv, f"{band.values[qi, di]:.6g}", UNITS[name]))
                         else:
                             for ci, cid in enumerate(self.contingents):

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .chunks import ChunkPlan
+from .chunks import FINAL_NAMES, KEPT_SERIES, ChunkPlan
 from .execution import Progress, SimulationError, execute
 from .inputs import check_values
 from .model import Process
 from .parameters import Inputs
 from .results import Ensemble
+from .rules import OUTPUTS
 from .scenario import Scenario
 from .sketch import MAX_COUNT
 
@@ -44,7 +45,8 @@ def trajectory_bytes(scenario: Scenario) -> int:
     """Bytes one replication's kept trajectories and end state take."""
     rows = scenario.horizon_days + 1
     c = len(scenario.contingent_ids)
-    return 4 * rows * (4 * c + 1) + 8 * 8 * c
+    columns = sum(c if OUTPUTS[name].per_contingent else 1 for name in KEPT_SERIES)
+    return 4 * rows * columns + 8 * len(FINAL_NAMES) * c
 
 
 def simulate(

@@ -31,7 +31,12 @@ from typing import Any
 from .distributions import Distribution, distribution_from_dict
 from .errors import ScenarioError
 
-__all__ = ["Spec", "Provenance", "param", "section", "named_sections"]
+__all__ = ["Spec", "Provenance", "param", "section", "named_sections", "Value", "DateValue"]
+
+#: A number parameter: fixed, or uncertain (drawn per replication).
+Value = float | Distribution
+#: A date parameter: fixed, or uncertain.
+DateValue = dt.date | Distribution
 
 PROVENANCE_KEYS = ("source", "assumption", "range", "note")
 

@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 
 from .design import Marginals
 from .results import OUTPUT_NAMES, UNITS, Table, _need
+from .rules import per_contingent
 from .run import DEFAULT_CHUNK_SIZE, _whole
 from .scenario import Scenario
 from .sweep import sweep
@@ -95,7 +96,7 @@ class Output:
         if self.event:
             return result.probability(self.name, by=self.date).values
         mean = result.mean(self.name).sel(date=self.date)
-        if self.name == "area":
+        if not per_contingent(self.name):
             return mean.values
         cols = [result.contingents.index(c) for c in self.contingents]
         return mean.values[:, cols].sum(axis=1)
@@ -131,7 +132,7 @@ def parse_output(text: str, scenario: Scenario, events: Sequence[str]) -> Output
             f"output {text!r}: got {name!r}, expected one of the outputs {OUTPUT_NAMES} or events {tuple(events)}"
         )
     ids = scenario.contingent_ids
-    if name == "area":
+    if not per_contingent(name):
         if which:
             raise ValueError(f"output {text!r}: area has no contingent, expected 'area@<date>'")
         return Output(text, name, (), date, False)
@@ -450,10 +451,9 @@ def sensitivity(
     texts = [outputs] if isinstance(outputs, str) else list(outputs)
     if not texts:
         raise ValueError("outputs: got none, expected at least one, e.g. 'area@2025-03-01'")
-    from .model import Model
-    from .parameters import draw_parameters
+    from .rules import event_names
 
-    events = Model.event_names(draw_parameters(scenario, 1))
+    events = event_names(scenario)
     parsed = tuple(parse_output(t, scenario, events) for t in texts)
     marginals = Marginals(scenario, paths, bounds)
     dates = sorted({str(o.date) for o in parsed})

@@ -27,9 +27,10 @@ import numpy as np
 from .chunks import ChunkFailure, ChunkPlan, series_count
 from .design import Design
 from .execution import InChunkOrder, Progress, execute
-from .model import Model, Process
-from .parameters import Inputs, draw_parameters
+from .model import Process
+from .parameters import Inputs
 from .point_reduction import PointBlock, PointChunk, PointReduction, PointTotals, run_point_block
+from .rules import event_names
 from .run import DEFAULT_CHUNK_SIZE, _whole
 from .scenario import Scenario
 from .store import SweepStore
@@ -159,7 +160,7 @@ def sweep(
             )
         reference = int(reference)
     quantile_days = _quantile_days(scenario, days, quantiles)
-    events = Model.event_names(draw_parameters(scenario, 1))
+    events = event_names(scenario)
     n_c = len(scenario.contingent_ids)
     stats, _ = sweep_bytes(n_points, len(days), n_c, len(events), replications, False)
     _, sketch = sweep_bytes(n_points, len(quantile_days), n_c, 0, replications, True)

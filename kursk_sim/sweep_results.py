@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from .chunks import ChunkFailure, series_columns
 from .point_reduction import PointReduction, PointTotals
 from .results import OUTPUT_NAMES, UNITS, LabelledArray, Table, _need, _probabilities
+from .rules import per_contingent
 from .scenario import Scenario
 from .sketch import BIN_VALUES, histogram_quantiles
 
@@ -120,7 +121,7 @@ class SweepResult:
         if name not in OUTPUT_NAMES:
             raise KeyError(f"no output '{name}'; outputs are {OUTPUT_NAMES}")
         values = stat[:, :, series_columns(name, len(self.contingents))]
-        if name == "area":
+        if not per_contingent(name):
             return self._labelled(f"{name} {label}", UNITS[name], values[:, :, 0], ("point", "date"))
         return self._labelled(f"{name} {label}", UNITS[name], values, ("point", "date", "contingent"))
 
@@ -184,7 +185,7 @@ class SweepResult:
             flat[:, lo : lo + part.size] = histogram_quantiles(self._totals.sketch.rows(part), BIN_VALUES, qs)
         out = flat.reshape(qs.size, d, p, cols.size).transpose(0, 2, 1, 3)
         dates = self.quantile_dates
-        if name == "area":
+        if not per_contingent(name):
             return self._labelled(
                 name, UNITS[name], out[..., 0], ("quantile", "point", "date"), quantile=qs, date=dates
             )
@@ -387,8 +388,8 @@ class SweepResult:
         for name in OUTPUT_NAMES:
             m, e = self.mean(name), self.standard_error(name)
             cont = m.coords.get("contingent", np.array(["-"]))
-            values = m.values if name != "area" else m.values[..., None]
-            errors = e.values if name != "area" else e.values[..., None]
+            values = m.values if per_contingent(name) else m.values[..., None]
+            errors = e.values if per_contingent(name) else e.values[..., None]
             frames.append(self._tidy(pd, name, UNITS[name], cont, values, errors))
         for event in self.event_names:
             p = self._event_by_date(event).values[..., None]
@@ -431,12 +432,12 @@ class SweepResult:
             w.writerow(("point", "date", "output", "contingent", "unit", "mean", "standard_error"))
             for name in OUTPUT_NAMES:
                 m, e = self.mean(name).values, self.standard_error(name).values
-                labels = ("-",) if name == "area" else self.contingents
+                labels = ("-",) if not per_contingent(name) else self.contingents
                 for j in range(self.n_points):
                     for di, date in enumerate(self.dates):
                         for ci, cid in enumerate(labels):
-                            mv = m[j, di] if name == "area" else m[j, di, ci]
-                            ev = e[j, di] if name == "area" else e[j, di, ci]
+                            mv = m[j, di] if not per_contingent(name) else m[j, di, ci]
+                            ev = e[j, di] if not per_contingent(name) else e[j, di, ci]
                             w.writerow((j, date, name, cid, UNITS[name], f"{mv:.6g}", f"{ev:.4g}"))
             for event in self.event_names:
                 p = self._event_by_date(event).values

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .results import Table
-from .scenario import LAW_PRESETS
+from .rules.combat import LAW_PRESETS
 
 __all__ = ["casualty_ratio_skill", "law_predictors"]
 

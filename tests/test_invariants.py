@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import kursk_sim as ks
-from kursk_sim import model as model_module
 from kursk_sim.model import Model, Phase
+from kursk_sim.rules import combat as combat_module
 
 
 class DailyChecks:
@@ -215,7 +215,7 @@ def test_combat_on_the_engaged_rows_alone_changes_nothing(
     sc = kursk.replace({"noise.kind": noise})
     runs = []
     for share in (0.0, 1.01):  # never / always take the subset
-        monkeypatch.setattr(model_module, "SUBSET_BELOW", share)
+        monkeypatch.setattr(combat_module, "SUBSET_BELOW", share)
         runs.append(ks.simulate(sc, 3000, seed=4, trajectories=True, progress=False))
     for output in ("strength", "killed", "wounded", "missing", "area"):
         np.testing.assert_array_equal(runs[0].trajectory(output).values, runs[1].trajectory(output).values)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import kursk_sim as ks
-from kursk_sim.model import Model, conditions, recorder
+from kursk_sim.model import Model, recorder
 from kursk_sim.parameters import ModifierParameters, draw_parameters
+from kursk_sim.rules.modifiers import conditions
 
 START = np.array([0.0, 5.0, 10.5])  # per replication; a fractional start too
 END = np.array([np.inf, 20.0, 12.0])

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 import kursk_sim as ks
-from kursk_sim.model import binomial_counts
+from kursk_sim.sampling import binomial_counts
 
 DRAWS = 400_000
 

@@ -14,8 +14,9 @@ import pytest
 from scipy import stats
 
 import kursk_sim as ks
-from kursk_sim.model import Model, recorder, return_to_duty
+from kursk_sim.model import Model, recorder
 from kursk_sim.parameters import draw_parameters
+from kursk_sim.rules.return_to_duty import return_to_duty
 
 POOL = 1000.0  # troops put in the first stage before day 0 (wounded "on day -1")
 

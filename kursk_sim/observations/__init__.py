@@ -56,11 +56,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ScenarioError
+from ..rules import OUTPUTS as RULE_OUTPUTS
+from ..rules import per_contingent
 
 __all__ = ["KINDS", "Observation", "Observations", "builtin_observations", "load_observations"]
 
 KINDS = ("state", "cumulative", "rate", "at_least", "at_most", "event_by")
-OUTPUTS = ("strength", "killed", "wounded", "missing", "casualties", "area")
+OUTPUTS = tuple(RULE_OUTPUTS)
 COLUMNS = ("date", "start", "output", "contingents", "kind", "value", "sd", "low", "high", "source", "note")
 REQUIRED = ("date", "output", "kind", "value", "source")
 
@@ -147,7 +149,7 @@ class Observation:
             days = np.asarray(trajectories[f"event.{self.output}"])
             return ((days >= 0) & (days <= (self.date - start_date).days)).astype(float)
         series = np.asarray(trajectories[self.output], dtype=float)
-        if self.output != "area":
+        if per_contingent(self.output):
             cols = [list(contingents).index(c) for c in self.contingents]
             series = series[:, :, cols].sum(axis=2)
         first, last = self.rows(start_date)
@@ -205,10 +207,9 @@ class Observations(Sequence[Observation]):
         event must be one of its events (default: those of the scenario).
         """
         if events is None:
-            from ..model import Model
-            from ..parameters import draw_parameters
+            from ..rules import event_names
 
-            events = Model.event_names(draw_parameters(scenario, 1))
+            events = event_names(scenario)
         ids = scenario.contingent_ids
         for i, o in enumerate(self._rows):
             where = f"{self.name} row {i + 1}"
@@ -308,9 +309,9 @@ def _parse_row(row: Mapping[str, Any], where: str) -> Observation:
     else:
         if output not in OUTPUTS:
             raise ScenarioError(f"{where}.output", output, f"one of {list(OUTPUTS)} (or kind 'event_by' for an event)")
-        if output == "area" and contingents:
+        if not per_contingent(output) and contingents:
             raise ScenarioError(f"{where}.contingents", row.get("contingents"), "none for area")
-        if output != "area" and not contingents:
+        if per_contingent(output) and not contingents:
             raise ScenarioError(
                 f"{where}.contingents", row.get("contingents"), f"the contingent(s) of {output}, e.g. ru or ru+kpa"
             )

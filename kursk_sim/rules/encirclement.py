@@ -1,0 +1,99 @@
+"""Encirclement: a daily hazard while the defender holds too little ground.
+
+Scenario table: ``[encirclement]``. Event: ``<defender>_encirclement``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from ..batch import RowsOf, end_front, take_rows
+from ..phase import Phase
+from ..schema import Value, param
+from .base import Rule, Section
+
+if TYPE_CHECKING:
+    from ..model import Model
+
+__all__ = ["Encirclement", "RULE", "encirclement"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Encirclement:
+    """Risk of encirclement while the defender holds too little ground."""
+
+    enabled: bool = param("", "switch the rule on or off", kind="bool", default=True)
+    area_below_km2: Value = param("km²", "the daily hazard applies while area held < this", ge=0.0, default=0.0)
+    daily_hazard: Value = param(
+        "probability/day", "chance of encirclement each day at risk", ge=0.0, le=1.0, default=0.0
+    )
+    loss_fraction: Value = param(
+        "share", "share of the defender's strength lost when encircled", ge=0.0, le=1.0, default=0.5
+    )
+    captured_share: Value = param(
+        "share", "share of those losses captured (the rest killed)", ge=0.0, le=1.0, default=0.5
+    )
+
+
+def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
+    """While area held is below the threshold, a daily hazard of encirclement.
+
+    When it strikes, each defender contingent loses ``loss_fraction`` of its
+    strength (``captured_share`` of them captured, the rest killed), the
+    defender's front collapses (no more combat) and the remaining ground is
+    lost.
+
+    In mean-field runs (``noise.kind = "none"``) the hazard acts by its
+    expected effect, with no draw: each day at risk a share ``h`` of the front
+    still held is encircled (``holding`` falls by ``h * holding``), the
+    defender loses ``h * holding * loss_fraction`` of its strength, combat,
+    replacements and the area reported scale with ``holding``, and the
+    encirclement event, which has no day of its own, is not recorded.
+    """
+    p, s = model.params, model.state
+    if not p["encirclement.enabled"]:
+        return
+    event = s.events[f"{p.defender_id}_encirclement"]
+    dfd = ~p.attacker
+    mean_field = p.noise == "none"
+    yield model.wait_for(Phase.ENCIRCLE)
+    while True:
+        at_risk = s.engaged & (s.area < p["encirclement.area_below_km2"])
+        if at_risk.any() and mean_field:
+            share = np.where(at_risk, p["encirclement.daily_hazard"], 0.0) * s.holding  # of the replication, today
+            lost = s.strength * (share * p["encirclement.loss_fraction"])[:, None] * dfd[None, :]
+            captured = lost * np.reshape(p["encirclement.captured_share"], (-1, 1))
+            s.strength -= lost
+            s.missing += captured
+            s.killed += lost - captured
+            s.holding -= share
+        elif at_risk.any():
+            hit = at_risk & (model.uniforms_per_replication("encirclement") < p["encirclement.daily_hazard"])
+            if hit.any():  # drawn for the rows hit alone: the others would draw zeros (no random numbers)
+                rows = np.flatnonzero(hit)
+                at = RowsOf(rows)
+                frac = np.reshape(at(p["encirclement.loss_fraction"]), (-1, 1)) * dfd[None, :]
+                # rows=None: drawn on their own (on the days and rows hit, not in step with other points)
+                lost = model.thin(take_rows(s.strength, rows), frac, "encirclement.losses", None)
+                captured = model.thin(
+                    lost, np.reshape(at(p["encirclement.captured_share"]), (-1, 1)), "encirclement.losses", None
+                )
+                s.strength[rows] -= lost
+                s.missing[rows] += captured
+                s.killed[rows] += lost - captured
+                end_front(model, hit, event)
+        yield model.env.timeout(1.0)
+
+
+RULE = Rule(
+    name="encirclement",
+    doc="a daily hazard of encirclement while the area held is small",
+    processes=lambda params: [encirclement],
+    sections=(Section("encirclement", Encirclement, "encirclement risk", default=lambda: Encirclement(enabled=False)),),
+    events=lambda sc: [f"{sc.defender.id}_encirclement"],
+)

@@ -1,0 +1,186 @@
+"""Samplers of the model's counts: binomial draws, exact or normal by variance.
+
+The model draws every count (losses, their split, returns to duty) through
+these functions, via :meth:`kursk_sim.model.Model.draw_losses`,
+:meth:`~kursk_sim.model.Model.thin` and
+:meth:`~kursk_sim.model.Model.binomial`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["binomial_counts"]
+
+Array = NDArray[np.float64]
+
+
+def binomial_counts(
+    rng: np.random.Generator,
+    n: Array,
+    p: ArrayLike,
+    normal_above: float,
+    work: Array | None = None,
+    *,
+    normal_rng: np.random.Generator | None = None,
+    replication: NDArray[np.intp] | None = None,
+    replications: int | None = None,
+) -> Array:
+    """Binomial draws, exact where the variance is small, normal where it is large.
+
+    Draws whose variance ``n p (1 - p)`` is at least ``normal_above`` are
+    rounded normal variates with the same mean and variance, kept within
+    ``[0, n]``; the others (and all of them when ``normal_above`` is
+    infinite) are exact. Normal variates are drawn only for the elements
+    that need them, in column-major order. Exact draws are made column by
+    column (a column is every index but the first), each column's in order
+    of ``n``, which lets NumPy reuse a draw's set-up for the next one (about
+    twice as fast where ``p`` is the same down a column); the order is fixed
+    by the inputs, so a seed still gives the same draws.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n : ndarray of float
+        Numbers of trials, whole. Column-major (Fortran) arrays are read in
+        place; others are copied to that order first.
+    p : array_like
+        Probabilities in [0, 1], broadcastable to ``n``. Where ``p`` is the
+        same down every column (shape ``(1, ...)`` or fewer dimensions than
+        ``n``), each column's exact draws use one scalar probability.
+    normal_above : float
+        Variance from which a draw is approximated (at least 1).
+    work : ndarray, optional
+        Column-major float64 array of ``n``'s shape for intermediate values
+        (its contents are overwritten); a caller drawing every day passes
+        the same one to avoid fresh memory each time.
+    normal_rng : numpy.random.Generator, optional
+        Where the normal variates come from (default ``rng``): a stream of
+        their own keeps them in step between variants whatever the exact
+        draws take.
+    replication : ndarray of int, optional
+        Each row's replication, ``0 .. k - 1`` (rows of several points of a
+        sweep in one batch). The normal variates are then drawn once per
+        replication and column, ``k`` times the columns of them whether
+        needed or not, and shared by every row of that replication: the
+        same replication of different points gets the same noise where its
+        draws are approximated.
+    replications : int, optional
+        ``k`` (default ``replication.max() + 1``); a caller drawing for some
+        rows only passes the batch's, so the variates stay in step.
+
+    Returns
+    -------
+    ndarray of float, shape of ``n``, column-major
+
+    Raises
+    ------
+    ValueError
+        If ``work`` is not a column-major float64 array of ``n``'s shape.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = binomial_counts(rng, np.array([0.0, 10.0, 50_000.0]), np.array([0.5, 1.0, 0.1]), 10.0)
+    >>> x[:2].tolist(), bool(abs(x[2] - 5_000) < 5 * 67)
+    ([0.0, 10.0], True)
+    """
+    if normal_above == np.inf:
+        return rng.binomial(n.astype(np.int64), p).astype(float)
+    p = np.asarray(p, dtype=float)
+    out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
+    if not out.flags.f_contiguous:  # (column-major inputs give a column-major product)
+        out = np.asfortranarray(out)
+    if work is None:
+        var = np.empty(out.shape, order="F")
+    elif work.shape != out.shape or work.dtype != np.float64 or not work.flags.f_contiguous:
+        raise ValueError(f"binomial_counts: work must be a column-major float64 array of shape {out.shape}")
+    else:
+        var = work
+    np.subtract(1.0, p, out=var)
+    var *= out
+    # flat views in column-major order (memory order of column-major arrays; a copy of n if it is not one)
+    flat, var_flat = out.ravel(order="K"), var.ravel(order="K")
+    n_flat = n.ravel(order="K") if n.flags.f_contiguous else n.reshape(-1, order="F")
+    normal_mask = var_flat >= normal_above
+    normal = normal_mask.nonzero()[0]  # drawn only where needed: a third are degenerate
+    exact = ((var_flat > 0.0) ^ normal_mask).nonzero()[0]  # 0 < var < normal_above (normal_above >= 1)
+    if replication is not None:  # one variate per replication and column, shared by its rows
+        rows = out.shape[0] if out.ndim else 1
+        k = replications if replications is not None else int(replication.max()) + 1 if replication.size else 0
+        shared = (normal_rng or rng).standard_normal(k * (flat.size // max(rows, 1)))
+        column = normal // rows
+        z = shared.take(column * k + replication.take(normal - column * rows))
+    elif normal.size:
+        z = (normal_rng or rng).standard_normal(normal.size)
+    if normal.size:
+        sd = var_flat.take(normal)  # take gathers faster than fancy indexing
+        z *= np.sqrt(sd, out=sd)
+        z += flat.take(normal)
+        np.rint(z, out=z)
+        np.maximum(z, 0.0, out=z)  # two passes are faster than np.clip's one
+        np.minimum(z, n_flat.take(normal), out=z)
+        flat[normal] = z
+    if exact.size:
+        _draw_exact(rng, flat, n_flat, p, out.shape, exact, var_flat.view(np.intp))  # var no longer needed
+    return out
+
+
+#: Fewer exact draws than this in a column are made in their own order: sorting them costs more than it saves.
+SORT_FROM = 256
+_UINT16_KEYS = 2**16  # (np.iinfo costs 15 us a call)
+
+
+def _draw_exact(
+    rng: np.random.Generator,
+    flat: Array,
+    n_flat: Array,
+    p: Array,
+    shape: tuple[int, ...],
+    exact: NDArray[np.intp],
+    scratch: NDArray[np.intp],
+) -> None:
+    """Exact draws into ``flat[exact]`` (column-major flat indices), column by column in order of ``n``.
+
+    NumPy's binomial sampler keeps its set-up (a logarithm, an exponential and
+    a square root) while consecutive draws have the same ``n`` and ``p``, and
+    recomputes it otherwise. Down a column of a ``(replications,
+    contingents)`` array ``p`` is often the same for every replication, so
+    drawing each column's elements in order of ``n`` (a stable radix sort of
+    16-bit keys) roughly halves the cost of a draw, and a ``p`` the same down
+    every column is passed as one scalar per column. Any order gives the
+    same distribution (the draws are independent); this one is fixed by the
+    inputs, so results stay reproducible. ``scratch`` (as long as ``flat``)
+    is overwritten.
+    """
+    rows = shape[0] if shape else 1
+    columns = flat.size // rows
+    trials = n_flat.take(exact).astype(np.int64)
+    if p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):  # the same down every column: a scalar per column
+        one_row = (1, *shape[1:])
+        p_of_column = (p if p.shape == one_row else np.broadcast_to(p, one_row)).reshape(-1, order="F")
+        p_flat = None
+    else:
+        p_of_column = None
+        p_flat = np.broadcast_to(p, shape).reshape(-1, order="F")  # a view when p is column-major
+    if exact.size < SORT_FROM:  # too few to gain from sorting: one call, in their own order
+        if p_flat is not None:
+            prob = p_flat.take(exact)
+        else:
+            prob = p_of_column[0] if columns == 1 else p_of_column.take(exact // rows)
+        flat[exact] = rng.binomial(trials, prob)
+        return
+    ends = np.searchsorted(exact, np.arange(1, columns + 1) * rows).tolist() if columns > 1 else [exact.size]
+    lo = 0
+    for column, hi in enumerate(ends):
+        if hi == lo:
+            continue
+        index, n_of = exact[lo:hi], trials[lo:hi]
+        if hi - lo >= SORT_FROM and int(n_of.max()) < _UINT16_KEYS:
+            order = np.argsort(n_of.astype(np.uint16), kind="stable")  # a radix sort for 16-bit keys
+            index = index.take(order, out=scratch[lo:hi], mode="clip")  # "clip": unbuffered; order is in range
+            n_of = n_of.take(order, mode="clip")
+        prob = p_of_column[column] if p_of_column is not None else p_flat.take(index)
+        flat[index] = rng.binomial(n_of, prob)
+        lo = hi
