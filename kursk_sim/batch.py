@@ -49,7 +49,7 @@ class BatchState:
     does not), though any order gives the same results. Conservation holds
     for every contingent and replication::
 
-        strength == initial + arrived + returned - (killed + wounded + missing)
+        strength == initial + arrived + returned - (killed + wounded + missing) - departed
     """
 
     initial: Array
@@ -59,6 +59,7 @@ class BatchState:
     missing: Array
     arrived: Array
     returned: Array
+    departed: Array  # (n, C) left the front alive (a withdrawing main body; units rotating out)
     recovering: Array  # (stages, n, C) wounded on their way back to duty, each stage contiguous (column-major)
     area: Array  # (n,) area held by the defender while it holds the front
     engaged: NDArray[np.bool_]  # (n,) the defender still holds the front
@@ -72,6 +73,11 @@ class BatchState:
     effectiveness: Array  # (n, C) current multiplied effectiveness
     exposure: Array  # (n, C) current multiplied exposure
     advance: Array  # (n,) current multiplier on the territorial advance
+    lethality: Array  # (n, 2) current multiplier on the attacker's and the defender's lethality k
+    supplied: Array  # (n,) 1 while the defender's replacements reach the front, 0 once cut off or withdrawing
+    withdrawing: NDArray[np.bool_]  # (n,) a staged withdrawal is under way
+    encircled: NDArray[np.bool_]  # (n,) the defender holds out in a pocket
+    pocket_area: Array  # (n,) area held when encircled (km²)
     extra: dict[str, Any] = field(default_factory=dict)  # free space for processes users add
 
     @property
@@ -153,10 +159,11 @@ def held(s: BatchState) -> Array:
     return np.where(s.engaged, s.holding, 0.0)
 
 
-def end_front(model: Model, mask: NDArray[np.bool_], event: NDArray[np.int64]) -> None:
-    """The defender's hold ends where ``mask``: record ``event`` today, stop combat, lose the ground."""
+def end_front(model: Model, mask: NDArray[np.bool_], event: NDArray[np.int64] | None = None) -> None:
+    """The defender's hold ends where ``mask``: record ``event`` today (if given), stop combat, lose the ground."""
     s = model.state
-    event[mask] = model.day
+    if event is not None:
+        event[mask] = model.day
     s.engaged &= ~mask
     s.holding[mask] = 0.0
     s.area[mask] = 0.0

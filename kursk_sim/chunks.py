@@ -61,7 +61,17 @@ FRONT_SERIES = tuple(name for name, o in OUTPUTS.items() if not o.per_contingent
 #: Outputs stored with kept trajectories: those that are not sums of others.
 KEPT_SERIES = tuple(name for name, o in OUTPUTS.items() if not o.sum_of)
 #: The exact end state kept per kept replication.
-FINAL_NAMES = ("initial", "strength", "killed", "wounded", "missing", "arrived", "returned", "recovering")
+FINAL_NAMES = (
+    "initial",
+    "strength",
+    "killed",
+    "wounded",
+    "missing",
+    "arrived",
+    "returned",
+    "departed",
+    "recovering",
+)
 
 
 def series_count(n_contingents: int) -> int:

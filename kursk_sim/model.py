@@ -36,12 +36,15 @@ from .batch import NOT_YET, BatchState
 from .parameters import BatchParameters
 from .phase import Phase
 from .rules.base import Process
-from .sampling import binomial_counts
+from .sampling import binomial_counts, negative_binomial_counts
 from .streams import ChunkStreams
 
 __all__ = ["Phase", "Model", "Process", "default_processes", "recorder"]
 
 Array = NDArray[np.float64]
+
+#: Negative binomial losses are drawn by the normal approximation only where the dispersion is at least this.
+NORMAL_MIN_DISPERSION = 20.0
 
 
 class Model:
@@ -177,6 +180,7 @@ class Model:
             missing=zeros(),
             arrived=zeros(),
             returned=zeros(),
+            departed=zeros(),
             recovering=np.zeros((int(p.rtd_stages.max()), c, n)).transpose(0, 2, 1),  # each stage column-major
             area=np.broadcast_to(p["territory.initial_area_km2"], (n,)).astype(float).copy(),
             engaged=np.ones(n, dtype=bool),
@@ -190,24 +194,51 @@ class Model:
             effectiveness=p.per_contingent("effectiveness"),
             exposure=p.per_contingent("exposure"),
             advance=np.ones(n),
+            lethality=np.ones((n, 2), order="F"),
+            supplied=np.ones(n),
+            withdrawing=np.zeros(n, dtype=bool),
+            encircled=np.zeros(n, dtype=bool),
+            pocket_area=np.zeros(n),
         )
 
     # ----------------------------------------------------------- sampling
     def draw_losses(self, n: Array, p: Array, purpose: str = "combat", rows: Any = slice(None)) -> Array:
         """Realised losses among ``n`` troops each lost with probability ``p`` (the noise model's draw).
 
-        ``rows`` are the batch rows ``n`` holds (all by default).
+        ``rows`` are the batch rows ``n`` holds (all by default; ``None``:
+        rows drawn on their own, as in :meth:`binomial`). Negative binomial
+        noise draws with :func:`~kursk_sim.sampling.negative_binomial_counts`
+        from the same streams as :meth:`binomial` (normal variates shared by
+        the rows of a replication in a batch of several points); rows of
+        zero mean use no random numbers. With a dispersion below
+        :data:`NORMAL_MIN_DISPERSION` anywhere in the batch every draw is
+        exact: the rounded normal would miss the skew and, clipped at 0,
+        the variance of a strongly over-dispersed count (docs/performance.md).
         """
         kind = self.params.noise
         if kind == "none":
             return n * p
         if kind == "binomial":
             return self.binomial(n, p, purpose, rows)
-        mean = n * p
         r = self.params["noise.dispersion"]
-        r = np.broadcast_to(r, (self.params.n,))[rows, None] if np.ndim(r) else r
-        draw = self.stream(purpose).negative_binomial(r, r / (r + mean)).astype(float)
-        return np.minimum(draw, n)
+        if np.ndim(r):  # one per row: (rows, 1)
+            r = np.broadcast_to(r, (self.params.n,))[slice(None) if rows is None else rows, None]
+        rows_of = self.params.rows
+        replication = None
+        if rows is not None and rows_of.n_points > 1:
+            replication = rows_of.replication_of_row[rows]
+        normal_above = self.params.normal_above if np.min(r) >= NORMAL_MIN_DISPERSION else np.inf
+        return negative_binomial_counts(
+            self.stream(purpose),
+            n,
+            p,
+            r,
+            normal_above,
+            work=self._work(n.shape),
+            normal_rng=self.stream(f"{purpose}:normal"),
+            replication=replication,
+            replications=rows_of.n_replications,
+        )
 
     def thin(self, n: Array, p: Array, purpose: str, rows: Any = slice(None)) -> Array:
         """How many of ``n`` (the batch rows ``rows``) fall in a class of probability ``p`` (binomial thinning)."""

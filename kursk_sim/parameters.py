@@ -31,6 +31,7 @@ from .distributions import Distribution, open_unit
 from .rules import event_names
 from .rules.combat import LAW_PRESETS, Law
 from .rules.modifiers import ModifierParameters, modifier_parameters
+from .rules.schedules import schedule_values
 from .rules.waves import WaveParameters, wave_parameters
 from .scenario import Scenario
 from .streams import ChunkStreams
@@ -155,6 +156,7 @@ class BatchParameters:
     defender_id: str
     mobilisation_contingent: int
     event_names: tuple[str, ...]  # every event the run records
+    schedules: dict[str, Array]  # each scheduled target's value per day, NaN before its first date
 
     def __getitem__(self, path: str) -> Any:
         return self.values[path]
@@ -290,6 +292,7 @@ def assemble(
         waves=wave_parameters(scenario, rows, streams, values, integer),
         modifiers=modifier_parameters(scenario, n, values),
         event_names=tuple(event_names(scenario)),
+        schedules=schedule_values(scenario),
         rtd_stages=np.array([c.return_to_duty.stages for c in scenario.contingents.values()], dtype=np.int64),
         noise=scenario.noise.kind,
         normal_above=scenario.noise.normal_above if scenario.noise.approximation == "normal" else np.inf,

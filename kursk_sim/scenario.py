@@ -162,14 +162,20 @@ class Scenario:
 
     # ----------------------------------------------------------------- build
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+    def from_dict(cls, data: Mapping[str, Any], base: str | Path | None = None) -> Scenario:
         """Validate the dict form (as read from TOML) and build a scenario.
+
+        Files a table names (a schedule's ``file``) are read relative to
+        ``base`` (default: the working directory).
 
         Raises
         ------
         ScenarioError
             Naming the parameter path, the value and what was expected.
         """
+        for rule in RULES:
+            if rule.read_files is not None:
+                data = rule.read_files(data, None if base is None else Path(base))
         prov: dict[str, Provenance] = {}
         body = schema.parse_section(cls, data, "", prov)
         sc = cls(**{f.name: getattr(body, f.name) for f in fields(cls) if f.name != "provenance"}, provenance=prov)
@@ -389,6 +395,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """
     text: str
     key = str(name_or_path)
+    base = None
     if key in builtin_scenarios():
         res = resources.files("kursk_sim") / "scenarios" / (key.replace("-", "_") + ".toml")
         text = res.read_text(encoding="utf-8")
@@ -399,8 +406,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 f"no scenario '{key}': not a built-in ({', '.join(builtin_scenarios())}) and no such file"
             )
         text = path.read_text(encoding="utf-8")
+        base = path.parent
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError("", key, f"valid TOML ({err})") from None
-    return Scenario.from_dict(data)
+    return Scenario.from_dict(data, base=base)

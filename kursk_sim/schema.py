@@ -89,8 +89,8 @@ class Spec:
     """What one parameter accepts.
 
     ``kind`` is one of ``number``, ``int``, ``date``, ``str``, ``bool``,
-    ``choice``, ``section`` (a nested dataclass) or ``named`` (a table of
-    named nested dataclasses).
+    ``choice``, ``numbers`` or ``dates`` (non-empty lists), ``section`` (a
+    nested dataclass) or ``named`` (a table of named nested dataclasses).
     """
 
     kind: str = "number"
@@ -249,6 +249,13 @@ def _parse_fixed(raw: Any, spec: Spec, path: str) -> Any:
         if not isinstance(raw, bool):
             raise ScenarioError(path, raw, "true or false")
         return raw
+    if spec.kind in ("numbers", "dates"):  # a list: each element a number (within the bounds) or a date
+        if isinstance(raw, (str, bytes, Mapping)) or not isinstance(raw, (list, tuple)) or not raw:
+            raise ScenarioError(path, raw, f"a non-empty list of {'dates' if spec.kind == 'dates' else 'numbers'}")
+        one = Spec(
+            "date" if spec.kind == "dates" else "number", spec.unit, spec.doc, spec.ge, spec.gt, spec.le, spec.lt
+        )
+        return tuple(_parse_fixed(x, one, f"{path}[{i}]") for i, x in enumerate(raw))
     if spec.kind == "choice":
         if raw not in spec.choices:
             raise ScenarioError(path, raw, f"one of {list(spec.choices)}{suggest(str(raw), list(spec.choices))}")

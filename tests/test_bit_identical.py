@@ -24,9 +24,13 @@ EXPECTED = {
     "binomial": "dd010faf818de0c7",
     "exact": "f5336b1ed4266754",
     "mean_field": "a59bb3ebc0e1edc7",
-    "negative_binomial": "d4e9fbfab204f383",
+    # the negative binomial sampler changed in issue 12 (normal above noise.normal_above, exact gamma-Poisson below)
+    "negative_binomial": "82365991aec649ea",
     "sweep": "d57218d1a85959cf",
 }
+
+#: End-state arrays hashed (arrays added later are new outputs, not changes to these)
+FINAL = ("arrived", "initial", "killed", "missing", "recovering", "returned", "strength", "wounded")
 
 
 def _digest(*arrays: Any) -> str:
@@ -40,7 +44,7 @@ def _digest(*arrays: Any) -> str:
 
 def _ensemble_digest(ens: ks.Ensemble) -> str:
     arrays = [ens.trajectory(name).values for name in ("strength", "killed", "wounded", "missing", "area")]
-    arrays += [ens.final[k] for k in sorted(ens.final)]
+    arrays += [ens.final[k] for k in FINAL]
     arrays += [ens.event_day(e) for e in sorted(ens.event_names)]
     return _digest(*arrays)
 

@@ -85,6 +85,7 @@ def test_custom_scenario_file_runs_with_invariants() -> None:
     assert ens.trajectory("strength").values.min() >= 0
     f = ens.final
     np.testing.assert_array_equal(
-        f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"]), f["strength"]
+        f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"]) - f["departed"],
+        f["strength"],
     )
     assert 0 < ens.probability("bde_reserve_battalion") < 1

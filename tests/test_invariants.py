@@ -28,7 +28,7 @@ class DailyChecks:
 
     def __call__(self, model: Model) -> Any:
         s = model.state
-        prev = {k: getattr(s, k).copy() for k in ("killed", "wounded", "missing", "arrived", "returned")}
+        prev = {k: getattr(s, k).copy() for k in ("killed", "wounded", "missing", "arrived", "returned", "departed")}
         events = {k: v.copy() for k, v in s.events.items()}
         yield model.wait_for(Phase.RECORD)
         while True:
@@ -45,7 +45,7 @@ class DailyChecks:
             self.failures.append(f"day {day}: negative strength {s.strength.min()}")
         if (s.recovering < 0).any() or (s.area < 0).any():
             self.failures.append(f"day {day}: negative recovering pool or area")
-        balance = s.initial + s.arrived + s.returned - (s.killed + s.wounded + s.missing)
+        balance = s.initial + s.arrived + s.returned - (s.killed + s.wounded + s.missing) - s.departed
         if self.exact:
             ok = np.array_equal(balance, s.strength)
         else:
@@ -106,7 +106,7 @@ def test_daily_invariants_hold_for_every_noise(kursk: ks.Scenario, noise: str) -
 def test_final_state_balances_exactly(kursk: ks.Scenario) -> None:
     ens = ks.simulate(kursk, replications=500, seed=3)
     f = ens.final
-    balance = f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"])
+    balance = f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"]) - f["departed"]
     np.testing.assert_array_equal(balance, f["strength"])
     # the recorded trajectories agree with the exact final state
     np.testing.assert_array_equal(ens.trajectory("strength").values[:, -1, :], f["strength"].astype(np.float32))
@@ -207,7 +207,7 @@ def test_mobilisation_adds_troops_beyond_the_cap(kursk: ks.Scenario) -> None:
     assert (arrived <= mobilised + base.final["arrived"][:, 0]).all()
 
 
-@pytest.mark.parametrize("noise", ["binomial", "none"])
+@pytest.mark.parametrize("noise", ["binomial", "negative_binomial", "none"])
 def test_combat_on_the_engaged_rows_alone_changes_nothing(
     kursk: ks.Scenario, noise: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

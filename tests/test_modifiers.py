@@ -18,7 +18,7 @@ DAYS = np.arange(-3, 40)
 
 def modifier(profile: str) -> ModifierParameters:
     ones = np.ones((3, 2))
-    return ModifierParameters("m", profile, START, END, SCALE, ones, ones, np.ones(3))
+    return ModifierParameters("m", profile, START, END, SCALE, ones, ones, np.ones(3), np.ones((3, 2)))
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import combat, encirclement, mobilisation, modifiers, return_to_duty, supply, territory, waves, withdrawal
+from . import (
+    combat,
+    encirclement,
+    mobilisation,
+    modifiers,
+    return_to_duty,
+    schedules,
+    supply,
+    territory,
+    waves,
+    withdrawal,
+)
 from .base import Output, Process, Rule, Section
 
 if TYPE_CHECKING:
@@ -57,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     return_to_duty.RULE,
     supply.RULE,
     waves.RULE,
+    schedules.RULE,
 )
 
 #: Every daily output by name: each contingent's first, then the front's (the recorded series' order).

@@ -11,8 +11,9 @@ their reductions, results, exports and the generated reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -118,6 +119,10 @@ class Rule:
     validate : callable, optional
         ``validate(scenario)``: checks across tables that the schema cannot
         make (raises :class:`~kursk_sim.errors.ScenarioError`).
+    read_files : callable, optional
+        ``read_files(data, base)``: the dict form with the files its tables
+        name (relative to the folder ``base``, or the working directory)
+        read in, before validation.
     """
 
     name: str
@@ -127,3 +132,4 @@ class Rule:
     outputs: tuple[Output, ...] = ()
     events: Callable[[Scenario], list[str]] = field(default=lambda scenario: [])
     validate: Callable[[Scenario], None] | None = None
+    read_files: Callable[[Mapping[str, Any], Path | None], dict[str, Any]] | None = None

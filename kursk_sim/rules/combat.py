@@ -6,18 +6,20 @@ the enemy's effectiveness-weighted strength and ``S`` the side's own
 strength; they are shared among the side's contingents in proportion to
 exposure times strength, drawn by the noise model, and split into killed,
 missing and wounded, a share of the wounded starting on their way back to
-duty (:mod:`kursk_sim.rules.return_to_duty`).
+duty (:mod:`kursk_sim.rules.return_to_duty`). An optional fire matrix
+(each contingent's ``against`` table) makes a contingent's fire more or less
+effective against particular enemy contingents (:class:`Against`).
 
 Scenario tables: ``[law]``, ``[attacker]``, ``[defender]``, ``[noise]`` and
-each contingent's ``casualties``. Outputs: ``strength``, ``killed``,
+each contingent's ``casualties`` and ``against``. Outputs: ``strength``, ``killed``,
 ``wounded``, ``missing`` and ``casualties`` of each contingent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import simpy
@@ -35,7 +37,19 @@ if TYPE_CHECKING:
     from ..parameters import BatchParameters
     from ..scenario import Scenario
 
-__all__ = ["Casualties", "Exponents", "Law", "LAW_PRESETS", "Noise", "Side", "RULE", "combat"]
+__all__ = [
+    "Against",
+    "Casualties",
+    "Exponents",
+    "FireOn",
+    "Law",
+    "LAW_PRESETS",
+    "Noise",
+    "Side",
+    "RULE",
+    "combat",
+    "fire_matrix",
+]
 
 Array = NDArray[np.float64]
 
@@ -138,8 +152,11 @@ class Noise:
     ``approximation = "normal"``, as a normal variate with the same mean and
     variance, rounded and kept within ``[0, n]``: one cheap draw instead of a
     costly exact one where the two distributions agree closely (see
-    docs/performance.md for the comparison). ``approximation = "none"``
-    draws every count exactly.
+    docs/performance.md for the comparison). Negative binomial losses are
+    drawn the same way where their variance is at least ``normal_above`` and
+    the dispersion at least 20 (below it the normal would miss their skew
+    and variance, so every draw is exact, by a gamma-Poisson mixture).
+    ``approximation = "none"`` draws every count exactly.
     """
 
     kind: str = param(
@@ -152,18 +169,77 @@ class Noise:
     dispersion: Value = param("1", "negative binomial size r (smaller: more scatter)", gt=0.0, default=20.0)
     approximation: str = param(
         "",
-        "normal | none: how binomial draws of large variance are made",
+        "normal | none: how draws of large variance are made",
         kind="choice",
         choices=("normal", "none"),
         default="normal",
     )
     normal_above: float = param(
         "troops²",
-        "variance n·p·(1-p) from which a binomial draw is approximated by a rounded normal",
+        "variance (n·p·(1-p), or m + m²/r) from which a draw is approximated by a rounded normal",
         ge=1.0,
         default=10.0,
         uncertain=False,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FireOn:
+    """How effective a contingent's fire is against one enemy contingent."""
+
+    effectiveness: Value = param(
+        "1",
+        "multiplier on this contingent's effectiveness against the target (1: as against the others)",
+        ge=0.0,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Against:
+    """A contingent's row of the fire matrix: a table per enemy contingent, keyed by its id.
+
+    ``[ua.against.kpa] effectiveness = 2.0`` makes Ukrainian fire twice as
+    effective against the North Korean contingent as against the others:
+    the enemy fire a target ``j`` faces is ``F_j = sum_i e_i m_ij S_i``
+    over the enemy's contingents ``i``, with ``m_ij`` this multiplier
+    (1 where not given), and ``j`` takes the share ``x_j S_j / sum x S`` of
+    its side's losses under the law with ``F_j`` for ``F``. The allocation
+    of fire (by exposure times strength) is unchanged: ``m = 0`` makes the
+    fire that falls on the target harmless, it does not aim it elsewhere.
+    """
+
+    EXTRA_TABLES: ClassVar[tuple[str, type]] = ("targets", FireOn)
+
+    targets: dict[str, FireOn] = field(default_factory=dict)
+
+
+#: One entry per target contingent (column): its enemy contingents (shooters, in their side's order) and the
+#: multiplier of each one's fire against it, ``None`` where not given (1).
+FireMatrix = list[list[tuple[int, Any]]]
+
+
+def fire_matrix(p: BatchParameters) -> FireMatrix | None:
+    """The fire matrix of a batch, or ``None`` where no contingent has an ``against`` table.
+
+    Entry ``j`` lists ``(i, m_ij)`` for each contingent ``i`` of the side
+    opposing ``j`` in the order of that side's contingents (the order of
+    :func:`~kursk_sim.batch.side_total`), ``m_ij`` a number, a per-replication
+    array (one row when every replication has the same value) or ``None``
+    (not given: 1).
+    """
+    ids, side = p.contingent_ids, p.side_of_contingent
+    matrix: FireMatrix = []
+    given = False
+    for j, target in enumerate(ids):
+        shooters = []
+        for i in p.contingents_of_side[1 - side[j]]:
+            m = p.values.get(f"{ids[i]}.against.{target}.effectiveness")
+            if m is not None:
+                given = True
+                m = one_row_if_all_same(m) if np.ndim(m) else m
+            shooters.append((i, m))
+        matrix.append(shooters)
+    return matrix if given else None
 
 
 def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
@@ -172,10 +248,12 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     Each side's expected losses are ``k_enemy * F_enemy**p * S_own**q``; they
     are shared among the side's contingents in proportion to exposure times
     strength, drawn by the noise model, and split into killed, missing and
-    wounded; a share of the wounded starts on the way back to duty.
+    wounded; a share of the wounded starts on the way back to duty. With a
+    fire matrix (:class:`Against`) each contingent ``j`` faces its own
+    ``F_j`` and takes its share of ``k_enemy * F_j**p * S_own**q``.
     """
     p, s = model.params, model.state
-    k = {"attacker": p["attacker.lethality"], "defender": p["defender.lethality"]}
+    k_base = {"attacker": p["attacker.lethality"], "defender": p["defender.lethality"]}
     killed_share = one_row_if_all_same(p.per_contingent("casualties.killed"))
     missing_share = one_row_if_all_same(p.per_contingent("casualties.missing"))
     shape = np.broadcast_shapes(missing_share.shape, killed_share.shape)  # one row each, or one per replication
@@ -183,8 +261,10 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     rtd_share = one_row_if_all_same(p.per_contingent("return_to_duty.share"))
     side = p.side_of_contingent  # each contingent's column in (n, 2) side arrays
     (pa, qa), (pd, qd) = p.law
-    # negative binomial draws use the generator even where the mean is 0, so only full batches for them
-    may_subset = p.noise != "negative_binomial"
+    matrix = fire_matrix(p)  # None: the pooled fire of each side, computed as it always was
+    # the law's exponents on a schedule (kursk_sim.rules.schedules): phases fought differently
+    phases = {key: p.schedules[f"law.{key}"] for key in _EXPONENTS if f"law.{key}" in p.schedules}
+    may_subset = True  # no noise draws random numbers for rows of zero mean (so combat may compute a subset)
     yield model.wait_for(Phase.COMBAT)
     while True:
         engaged = s.engaged
@@ -196,22 +276,31 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         # which use no random numbers, so the draws (and results) are the same either way
         rows = np.flatnonzero(engaged) if may_subset and fighting < SUBSET_BELOW * p.n else slice(None)
         at = RowsOf(rows)
+        k = _lethality_today(k_base, s.lethality)
+        law = _law_today(p.law, phases, model.day) if phases else p.law
+        (pa, qa), (pd, qd) = law
         strength, exposure = take_rows(s.strength, rows), take_rows(s.exposure, rows)
-        fire = side_totals(p, take_rows(s.effectiveness, rows) * strength)
-        side_strength = side_totals(p, strength)
-        side_loss = np.empty_like(side_strength)
-        side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
-        side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
-        side_loss *= held(s)[rows, None]
-        # a contingent's expected losses are its side's in proportion to exposure * strength, so each
-        # of its troops is lost with probability exposure * side loss / side total of exposure * strength
-        side_weight = side_totals(p, exposure * strength)
-        loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
-        prob = exposure * loss_per_weight[:, side]
-        np.minimum(prob, 1.0, out=prob)
+        if matrix is not None:  # each contingent faces its own enemy fire
+            prob = _matrix_loss_rate(
+                p, matrix, strength, exposure, take_rows(s.effectiveness, rows), at, k, held(s)[rows, None], law
+            )
+            np.minimum(prob, 1.0, out=prob)
+        else:
+            fire = side_totals(p, take_rows(s.effectiveness, rows) * strength)
+            side_strength = side_totals(p, strength)
+            side_loss = np.empty_like(side_strength)
+            side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
+            side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
+            side_loss *= held(s)[rows, None]
+            # a contingent's expected losses are its side's in proportion to exposure * strength, so each
+            # of its troops is lost with probability exposure * side loss / side total of exposure * strength
+            side_weight = side_totals(p, exposure * strength)
+            loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
+            prob = exposure * loss_per_weight[:, side]
+            np.minimum(prob, 1.0, out=prob)
         if p.steps_per_day > 1:
             prob = _integrated_probability(
-                p, strength, exposure, take_rows(s.effectiveness, rows), at, k, held(s)[rows]
+                p, strength, exposure, take_rows(s.effectiveness, rows), at, k, held(s)[rows], matrix, law
             )
         lost = model.draw_losses(strength, prob, "combat", rows)
         killed = model.thin(lost, at(killed_share), "combat", rows)
@@ -227,21 +316,60 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         yield model.env.timeout(1.0)
 
 
+#: The law's exponents a schedule can set: ``law.<side>.<p or q>``, in the order of ``BatchParameters.law``.
+_EXPONENTS = ("attacker.p", "attacker.q", "defender.p", "defender.q")
+
+
+def _lethality_today(k: dict[str, Any], multiplier: Array) -> dict[str, Any]:
+    """Each side's lethality times today's multiplier (modifiers and schedules on lethality), ``k`` where it is 1."""
+    if np.all(multiplier == 1.0):
+        return k
+    return {
+        "attacker": k["attacker"] * one_row_if_all_same(multiplier[:, 0]),
+        "defender": k["defender"] * one_row_if_all_same(multiplier[:, 1]),
+    }
+
+
+def _law_today(law: Any, phases: dict[str, Array], day: int) -> Any:
+    """The law's exponents on ``day``: the scheduled ones where a schedule sets them, else the scenario's."""
+    values = [law[0][0], law[0][1], law[1][0], law[1][1]]
+    for i, key in enumerate(_EXPONENTS):
+        scheduled = phases.get(key)
+        if scheduled is not None and day < scheduled.size and not np.isnan(scheduled[day]):
+            values[i] = float(scheduled[day])
+    return (values[0], values[1]), (values[2], values[3])
+
+
 def _integrated_probability(
-    p: BatchParameters, strength: Array, exposure: Array, effectiveness: Array, at: Any, k: dict[str, Any], held: Array
+    p: BatchParameters,
+    strength: Array,
+    exposure: Array,
+    effectiveness: Array,
+    at: Any,
+    k: dict[str, Any],
+    held: Array,
+    matrix: FireMatrix | None = None,
+    law: Any = None,
 ) -> Array:
     """Each troop's probability of being lost today, the law integrated over the day in ``steps_per_day`` Euler steps.
 
     Strengths are updated between the steps; effectiveness and exposure are
     the day's. The probability is the day's expected losses over the
-    strength at its start.
+    strength at its start. With a fire matrix each step is
+    :func:`_matrix_loss_rate`'s. ``law``: today's exponents (default the scenario's).
     """
-    (pa, qa), (pd, qd) = p.law
+    (pa, qa), (pd, qd) = law or p.law
     side = p.side_of_contingent
     steps = p.steps_per_day
     current = np.copy(strength)
     lost = np.zeros_like(strength)
     for _ in range(steps):
+        if matrix is not None:
+            rate = _matrix_loss_rate(p, matrix, current, exposure, effectiveness, at, k, held[:, None] / steps, law)
+            step = np.minimum(rate * current, current)
+            current -= step
+            lost += step
+            continue
         fire = side_totals(p, effectiveness * current)
         side_strength = side_totals(p, current)
         side_loss = np.empty_like(side_strength)
@@ -257,12 +385,68 @@ def _integrated_probability(
     return np.minimum(prob, 1.0, out=prob)
 
 
+def _matrix_loss_rate(
+    p: BatchParameters,
+    matrix: FireMatrix,
+    strength: Array,
+    exposure: Array,
+    effectiveness: Array,
+    at: Any,
+    k: dict[str, Any],
+    scale: Array,
+    law: Any = None,
+) -> Array:
+    """Each troop's expected loss (per troop, not clipped) under a fire matrix, ``(n, C)``.
+
+    Target ``j`` faces ``F_j = sum_i e_i m_ij S_i`` over its enemies ``i``
+    and takes the share ``x_j S_j / W`` of ``k * F_j**p * S_own**q * scale``
+    (``W`` its side's total of exposure times strength), so each of its
+    troops is lost with probability ``x_j * loss_j / W``. The sums and
+    products are those of the pooled computation in the same order, so
+    with every ``m_ij = 1`` the result is the same to the bit.
+
+    Parameters
+    ----------
+    p : BatchParameters
+    matrix : FireMatrix
+        From :func:`fire_matrix`.
+    strength, exposure, effectiveness : ndarray
+        ``(n, C)`` of the rows computed.
+    at : RowsOf
+        Takes those rows of per-replication parameters.
+    k : dict
+        Each side's lethality.
+    scale : ndarray
+        ``(n, 1)``: the share of the front held (over the steps of the day).
+    law : tuple, optional
+        Today's exponents ``((p, q) of the attacker's losses, of the defender's)``; default the scenario's.
+    """
+    (pa, qa), (pd, qd) = law or p.law
+    side = p.side_of_contingent
+    fire_each = effectiveness * strength
+    side_strength = side_totals(p, strength)
+    loss = np.empty_like(strength)
+    for j, shooters in enumerate(matrix):
+        terms = [fire_each[:, i] if m is None else fire_each[:, i] * at(m) for i, m in shooters]
+        fire = terms[0] if len(terms) == 1 else np.add(terms[0], terms[1])
+        for term in terms[2:]:
+            fire += term
+        if side[j] == 0:
+            loss[:, j] = expected_losses(at(k["defender"]), fire, side_strength[:, 0], at(pa), at(qa))
+        else:
+            loss[:, j] = expected_losses(at(k["attacker"]), fire, side_strength[:, 1], at(pd), at(qd))
+    loss *= scale
+    weight = side_totals(p, exposure * strength)[:, side]
+    per_weight = np.divide(loss, weight, out=np.zeros_like(loss), where=weight > 0)
+    return exposure * per_weight
+
+
 #: Combat computes for the engaged replications alone when they are fewer than this share of the batch.
 SUBSET_BELOW = 0.5
 
 
 def validate(scenario: Scenario) -> None:
-    """The law's exponents go with preset 'custom'; the sides have different ids."""
+    """The law's exponents go with preset 'custom'; the sides have different ids; fire is against enemies."""
     if scenario.attacker.id == scenario.defender.id:
         raise ScenarioError("defender.id", scenario.defender.id, "an id different from attacker.id")
     law = scenario.law
@@ -270,6 +454,19 @@ def validate(scenario: Scenario) -> None:
         raise ScenarioError("law", law.preset, "both [law.attacker] and [law.defender] exponents for preset 'custom'")
     if law.preset != "custom" and (law.attacker is not None or law.defender is not None):
         raise ScenarioError("law.preset", law.preset, "'custom' when exponents are given (or no exponents)")
+    for cid, contingent in scenario.contingents.items():
+        if contingent.against is None:
+            continue
+        enemies = sorted(t for t, c in scenario.contingents.items() if c.side != contingent.side)
+        for target, on in contingent.against.targets.items():
+            where = f"{cid}.against.{target}"
+            if target not in scenario.contingents:
+                raise ScenarioError(where, on.effectiveness, f"an enemy contingent id {enemies} as the key")
+            if scenario.contingents[target].side == contingent.side:
+                whose = "the contingent itself" if target == cid else f"on the {contingent.side}'s side, like '{cid}'"
+                raise ScenarioError(
+                    where, on.effectiveness, f"an enemy contingent id {enemies} as the key ('{target}' is {whose})"
+                )
 
 
 def _casualties(s: Any) -> Any:
@@ -286,6 +483,13 @@ RULE = Rule(
         Section("defender", Side, "the defending side"),
         Section("noise", Noise, "scatter of realised losses", default=Noise),
         Section("casualties", Casualties, "how losses split", contingent=True),
+        Section(
+            "against",
+            Against,
+            "fire matrix row: effectiveness against particular enemy contingents",
+            default=lambda: None,
+            contingent=True,
+        ),
     ),
     outputs=(
         Output("strength", "troops", "strength of each contingent", True, lambda s: s.strength),

@@ -10,6 +10,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import simpy
 
 from ..batch import NOT_YET, side_total
@@ -32,7 +33,11 @@ class Mobilisation:
     enabled: bool = param("", "switch the rule on or off", kind="bool", default=True)
     contingent: str = param("", "attacker contingent that receives the mobilised troops", kind="str", default="")
     replenishment_below: Value = param(
-        "troops/day", "fires once that contingent's quota is below this", ge=0.0, default=0.0
+        "troops/day",
+        "fires once that contingent's quota (of its replenishment.per_day, before the share reaching this front) "
+        "is below this",
+        ge=0.0,
+        default=0.0,
     )
     losses_above: Value = param("troops", "and the attacker's cumulative casualties exceed this", ge=0.0, default=0.0)
     delay_days: Value = param("days", "days from decision to first arrivals", ge=0.0, default=60.0)
@@ -48,9 +53,14 @@ def mobilisation(model: Model) -> Generator[simpy.events.Event, Any, None]:
         return
     event = s.events[f"{p.attacker_id}_mobilisation"]
     c = p.mobilisation_contingent
+    # the quota reaching the front is the share of per_day; the threshold is of per_day itself
+    below = p["mobilisation.replenishment_below"]
+    share = p.per_contingent("replenishment.share", 1.0)[:, c]
+    if not np.all(share == 1.0):
+        below = below * share
     yield model.wait_for(Phase.MOBILISE)
     while True:
-        failing = s.quota_today[:, c] < p["mobilisation.replenishment_below"]
+        failing = s.quota_today[:, c] < below
         heavy = side_total(p, 0, s.killed, s.wounded, s.missing) > p["mobilisation.losses_above"]
         fire = failing & heavy & (event == NOT_YET)
         if fire.any():

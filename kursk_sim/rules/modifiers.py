@@ -1,4 +1,4 @@
-"""Modifiers: multipliers on effectiveness, exposure and the advance that change over time.
+"""Modifiers: multipliers on effectiveness, exposure, the advance and lethality that change over time.
 
 Scenario table: ``[modifiers.<name>]``. Learning, fatigue, long-range
 strikes and offensive phases are all modifiers.
@@ -36,12 +36,15 @@ NEVER = np.inf
 
 @dataclass(frozen=True, kw_only=True)
 class Multipliers:
-    """Full-effect multipliers of one target (contingent or ``territory``)."""
+    """Full-effect multipliers of one target: a contingent, ``territory``, or a side (``attacker``, ``defender``)."""
 
     effectiveness: Value | None = param("1", "multiplier on fire effectiveness", ge=0.0, default=None)
     exposure: Value | None = param("1", "multiplier on exposure", ge=0.0, default=None)
     advance: Value | None = param(
         "1", "multiplier on the territorial advance (target 'territory')", ge=0.0, default=None
+    )
+    lethality: Value | None = param(
+        "1", "multiplier on the side's lethality k (target 'attacker' or 'defender')", ge=0.0, default=None
     )
 
 
@@ -81,6 +84,7 @@ class ModifierParameters:
     effectiveness: Array  # (n, C) full-effect multipliers (1 = none)
     exposure: Array  # (n, C)
     advance: Array  # (n,)
+    lethality: Array  # (n, 2) attacker's, defender's
 
     def profile_at(self, day: float) -> Array:
         """``g(t)`` in [0, 1] for each replication."""
@@ -99,33 +103,64 @@ class ModifierParameters:
 
 
 def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
-    """Modifiers: today's multipliers on effectiveness, exposure and advance.
+    """Modifiers and schedules: today's multipliers on effectiveness, exposure, the advance and lethality.
 
     A modifier with full-effect multiplier ``m`` and profile ``g(t)`` in
-    [0, 1] multiplies its target by ``1 + (m - 1) g(t)``.
+    [0, 1] multiplies its target by ``1 + (m - 1) g(t)``; a schedule of the
+    same target (:mod:`kursk_sim.rules.schedules`) multiplies it by its value
+    of the day.
     """
     p, s = model.params, model.state
     eff0 = p.per_contingent("effectiveness")
     exp0 = p.per_contingent("exposure")
-    # (modifier, [(column, full effect - 1)] for effectiveness, the same for exposure, advance's or None):
-    # only the contingents a modifier changes are touched
+    # (modifier, [(column, full effect - 1)] for effectiveness, the same for exposure, advance's or None,
+    # [(side, full effect - 1)] for lethality): only the contingents and sides a modifier changes are touched
     effects = [
-        (_timing_once(mod), _changed_columns(mod.effectiveness), _changed_columns(mod.exposure), _changed(mod.advance))
+        (
+            _timing_once(mod),
+            _changed_columns(mod.effectiveness),
+            _changed_columns(mod.exposure),
+            _changed(mod.advance),
+            _changed_columns(mod.lethality),
+        )
         for mod in p.modifiers
     ]
+    # schedules: (state array, column or None, values per day)
+    ids = p.contingent_ids
+    scheduled = [
+        (name, c, p.schedules[f"{cid}.{name}"])
+        for name in ("effectiveness", "exposure")
+        for c, cid in enumerate(ids)
+        if f"{cid}.{name}" in p.schedules
+    ]
+    scheduled += [
+        ("lethality", side, p.schedules[f"{role}.lethality"])
+        for side, role in enumerate(("attacker", "defender"))
+        if f"{role}.lethality" in p.schedules
+    ]
+    if "territory.advance" in p.schedules:
+        scheduled.append(("advance", None, p.schedules["territory.advance"]))
     yield model.wait_for(Phase.CONDITIONS)
     while True:
-        eff, exp, adv = np.copy(eff0), np.copy(exp0), np.ones(p.n)
-        for mod, d_eff, d_exp, d_adv in effects:
+        eff, exp, adv, leth = np.copy(eff0), np.copy(exp0), np.ones(p.n), np.ones((p.n, 2), order="F")
+        for mod, d_eff, d_exp, d_adv, d_leth in effects:
             g = mod.profile_at(model.day)
             if not g.any():
                 continue
-            for target, columns in ((eff, d_eff), (exp, d_exp)):
+            for target, columns in ((eff, d_eff), (exp, d_exp), (leth, d_leth)):
                 for c, d in columns:
                     target[:, c] *= 1.0 + d * g
             if d_adv is not None:
                 adv *= 1.0 + d_adv * g
-        s.effectiveness, s.exposure, s.advance = eff, exp, adv
+        day = model.day
+        arrays = {"effectiveness": eff, "exposure": exp, "lethality": leth, "advance": adv}
+        for name, c, values in scheduled:
+            if day < values.size and not np.isnan(values[day]):
+                if c is None:
+                    arrays[name] *= values[day]
+                else:
+                    arrays[name][:, c] *= values[day]
+        s.effectiveness, s.exposure, s.advance, s.lethality = eff, exp, adv, leth
         yield model.env.timeout(1.0)
 
 
@@ -159,13 +194,16 @@ def modifier_parameters(scenario: Scenario, n: int, values: dict[str, Any]) -> t
         eff = np.ones((n, n_c), order="F")
         exp = np.ones((n, n_c), order="F")
         adv = np.ones(n)
+        leth = np.ones((n, 2), order="F")
         for target, mult in mod.multiply.items():
-            for attr in ("effectiveness", "exposure", "advance"):
+            for attr in ("effectiveness", "exposure", "advance", "lethality"):
                 if getattr(mult, attr) is None:
                     continue
                 v = values[f"{base}.multiply.{target}.{attr}"]
                 if attr == "advance":
                     adv = adv * v
+                elif attr == "lethality":
+                    leth[:, 0 if target == "attacker" else 1] = v
                 else:
                     arr = eff if attr == "effectiveness" else exp
                     arr[:, index[target]] = v
@@ -180,6 +218,7 @@ def modifier_parameters(scenario: Scenario, n: int, values: dict[str, Any]) -> t
                 eff,
                 exp,
                 adv,
+                leth,
             )
         )
     return tuple(modifiers)
@@ -206,20 +245,28 @@ def _validate_modifier(scenario: Scenario, name: str, mod: Modifier) -> None:
     for target, mult in mod.multiply.items():
         sub = f"{path}.multiply.{target}"
         if target == "territory":
-            bad = [k for k in ("effectiveness", "exposure") if getattr(mult, k) is not None]
-            allowed = "advance"
+            allowed_keys = ("advance",)
+        elif target in ("attacker", "defender"):
+            allowed_keys = ("lethality",)
         elif target in scenario.contingents:
-            bad = ["advance"] if mult.advance is not None else []
-            allowed = "effectiveness or exposure"
+            allowed_keys = ("effectiveness", "exposure")
         else:
-            raise ScenarioError(sub, None, f"a contingent id {sorted(scenario.contingents)} or 'territory'")
+            raise ScenarioError(
+                sub, None, f"a contingent id {sorted(scenario.contingents)}, 'territory', 'attacker' or 'defender'"
+            )
+        bad = [
+            k
+            for k in ("effectiveness", "exposure", "advance", "lethality")
+            if k not in allowed_keys and getattr(mult, k) is not None
+        ]
+        allowed = " or ".join(allowed_keys)
         if bad:
             raise ScenarioError(f"{sub}.{bad[0]}", getattr(mult, bad[0]), f"only {allowed} for this target")
 
 
 RULE = Rule(
     name="modifiers",
-    doc="multipliers on effectiveness, exposure and the advance over time",
+    doc="multipliers on effectiveness, exposure, the advance and lethality over time (and the schedules of these)",
     processes=lambda params: [conditions],
     sections=(Section("modifiers", Modifier, "multipliers over time", default=dict, named=True),),
     validate=validate,

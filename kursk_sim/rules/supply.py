@@ -30,9 +30,11 @@ Array = NDArray[np.float64]
 class Replenishment:
     """A steady inflow of replacements.
 
-    The daily quota is ``per_day * (1 - decline_per_day) ** days_since_start``
+    The daily quota is ``share * per_day * (1 - decline_per_day) ** days_since_start``
     between ``start`` and ``stop``; while the contingent is at or above
-    ``cap`` (a strength ceiling), no replacements arrive.
+    ``cap`` (a strength ceiling), no replacements arrive. ``share`` is the
+    part of a wider inflow that reaches this front (``per_day`` can then be
+    a figure for a whole army, as a source gives it).
     """
 
     per_day: Value = param("troops/day", "daily inflow at its start", ge=0.0, default=0.0)
@@ -40,12 +42,14 @@ class Replenishment:
     stop: DateValue | None = param("date", "day the inflow stops (default: never)", kind="date", default=None)
     cap: Value | None = param("troops", "strength ceiling the inflow fills up to (default: none)", ge=0.0, default=None)
     decline_per_day: Value = param("1/day", "fractional daily decline of the quota", ge=0.0, lt=1.0, default=0.0)
+    share: Value = param("share", "share of per_day that reaches this front", ge=0.0, le=1.0, default=1.0)
 
 
 def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """Replenishment: a daily quota per contingent, capped by a strength ceiling.
 
-    The quota ``per_day * (1 - decline)**(day - start)`` flows between start
+    The quota ``per_day * (1 - decline)**(day - start)`` (times a
+    scheduled multiplier, ``<contingent>.replenishment``) flows between start
     and stop (plus the mobilised inflow once mobilisation has taken effect).
     In counting runs whole troops are issued by carrying the fraction over to
     the next day, so no random draw is needed. Troops arrive only while the
@@ -55,6 +59,9 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     """
     p, s = model.params, model.state
     per_day = p.per_contingent("replenishment.per_day")
+    share = p.per_contingent("replenishment.share", 1.0)
+    if not np.all(share == 1.0):
+        per_day = per_day * share
     decline = p.per_contingent("replenishment.decline_per_day")
     start = p.per_contingent("replenishment.start", 0.0)
     stop = p.per_contingent("replenishment.stop", np.inf)
@@ -66,6 +73,12 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
     last_start, first_stop = start.max(), stop.min()  # every quota flows between these days
     capped = [(c, cap[:, c]) for c in range(cap.shape[1]) if np.isfinite(cap[:, c]).any()]  # columns a cap can bind
     defenders = np.flatnonzero(~p.attacker)
+    # quotas on a schedule (kursk_sim.rules.schedules): (column, multiplier per day, NaN before its first date)
+    scheduled = [
+        (c, p.schedules[f"{cid}.replenishment"])
+        for c, cid in enumerate(p.contingent_ids)
+        if f"{cid}.replenishment" in p.schedules
+    ]
     yield model.wait_for(Phase.SUPPLY)
     while True:
         day = model.day
@@ -74,7 +87,10 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
         elif day > 0:
             rate = np.where(day > start, rate * keep, rate)
         quota = np.copy(rate)
-        share_held = held(s)
+        for c, factor in scheduled:
+            if day < factor.size and not np.isnan(factor[day]):
+                quota[:, c] *= factor[day]
+        share_held = held(s) * s.supplied
         for c in defenders:  # the defender's replacements stop once it has left the front
             quota[:, c] *= share_held
         if not last_start <= day < first_stop:
