@@ -352,6 +352,8 @@ def _fmt_value(v: Any) -> str:
         return v.summary()
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, tuple):  # a list of dates or numbers (a schedule)
+        return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
     return str(v)
 
 

@@ -27,6 +27,7 @@ from kursk_sim.rules import OUTPUTS
 
 sc = ks.load_scenario("kursk-2024")
 data = sc.to_dict()
+data.pop("schedules")  # the North Korean rotation also counts as departed; without it departed = deserted
 data["desertion"] = {"contingent": "kpa", "share_per_day": 0.002}
 with_rule = ks.Scenario.from_dict(data)
 ens = ks.simulate(with_rule, 200, seed=1)

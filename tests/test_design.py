@@ -15,10 +15,10 @@ import kursk_sim as ks
 from kursk_sim.design import Design, grid, ranged_parameters, sample
 from kursk_sim.distributions import Distribution
 
-DISTRIBUTED = ("modifiers.offensive.start", "kpa.second_wave.date", "ua.strength")  # in scenario order
+DISTRIBUTED = ("modifiers.offensive.start", "ru.replenishment.share", "kpa.second_wave.date", "ua.strength")  # in order
 #: Parameters of kursk_2024.toml with a `range = [...]` (counted by reading the file): 2 sides' lethality,
-#: 3 territory, 2 withdrawal, 4 encirclement, 4 mobilisation, 8 modifiers, ru 5, kpa 7, ua 5.
-N_DECLARED_RANGES = 40
+#: 4 territory, 5 withdrawal, 5 encirclement, 4 mobilisation, 8 modifiers, ru 5, kpa 7, ua 5.
+N_DECLARED_RANGES = 45
 
 
 def day(text: str) -> np.datetime64:
@@ -276,7 +276,7 @@ def test_bounds_also_give_a_range_to_a_parameter_without_one(kursk: ks.Scenario)
 
 def test_default_paths_sample_every_ranged_parameter(kursk: ks.Scenario) -> None:
     d = sample(kursk, 128, "lhs", seed=12)
-    assert len(d.paths) == N_DECLARED_RANGES + 3 == 43
+    assert len(d.paths) == N_DECLARED_RANGES + 4 == 49
     assert d.paths == tuple(ranged_parameters(kursk))
     assert set(DISTRIBUTED) <= set(d.paths)
     for path, marginal in ranged_parameters(kursk).items():

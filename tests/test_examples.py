@@ -89,3 +89,32 @@ def test_custom_scenario_file_runs_with_invariants() -> None:
         f["strength"],
     )
     assert 0 < ens.probability("bde_reserve_battalion") < 1
+
+
+def test_shrinking_salient_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The shrinking-front example: a staged withdrawal leaves ground held at the end far more often."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import shrinking_salient
+    finally:
+        sys.path.pop(0)
+    assert shrinking_salient.main(["--replications", "400", "--seed", "2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("  ")[0]: line.split() for line in out.splitlines() if line.startswith(("staged", "immediate"))}
+    staged, immediate = rows["staged, rearguard"], rows["immediate"]
+    assert float(immediate[2]) == 0.0  # an immediate withdrawal leaves no pocket to cut off
+    assert float(staged[4]) > float(immediate[3]) + 0.3  # a foothold held to the end
+    assert (tmp_path / "salient_area.png").read_bytes()[:8] == PNG
+
+
+def test_salient_scenario_reads_its_schedule_file_and_conserves_troops() -> None:
+    sc = ks.load_scenario(ROOT / "examples" / "salient.toml")
+    assert sc.schedules["rotation"].values == (-40.0, 0.0, 40.0, 0.0)
+    assert sc.get("drones.against.inf.effectiveness") == 3.0
+    ens = ks.simulate(sc, replications=200, seed=3)
+    f = ens.final
+    np.testing.assert_array_equal(
+        f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"]) - f["departed"],
+        f["strength"],
+    )
+    assert (f["departed"][:, 2] >= 400).all()  # the rotated battalion left (and the main body withdrew)

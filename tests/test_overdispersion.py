@@ -223,10 +223,11 @@ def test_default_scenario_with_negative_binomial_noise(kursk: ks.Scenario) -> No
     departed = f.get("departed", 0.0)
     balance = f["initial"] + f["arrived"] + f["returned"] - (f["killed"] + f["wounded"] + f["missing"]) - departed
     np.testing.assert_array_equal(balance, f["strength"])
-    base = ks.simulate(kursk, 1_000, seed=18)
-    casualties = f["killed"] + f["wounded"] + f["missing"]
-    base_casualties = base.final["killed"] + base.final["wounded"] + base.final["missing"]
-    assert (casualties.std(axis=0) > base_casualties.std(axis=0)).all()
+    # more scatter than binomial noise, where noise is the only source of it (uncertain inputs fixed, ten days)
+    short = fixed(kursk, 10)
+    nb, base = ks.simulate(short.replace(NB5), 1_000, seed=18), ks.simulate(short, 1_000, seed=18)
+    spread = [e.trajectory("casualties").values[:, -1].std(axis=0) for e in (nb, base)]
+    assert (spread[0] > 2 * spread[1]).all(), spread
 
 
 def test_identical_points_of_a_sweep_share_their_normal_noise(kursk: ks.Scenario) -> None:

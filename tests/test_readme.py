@@ -69,7 +69,7 @@ def test_experiments_tour_runs_as_written(tmp_path: Path, monkeypatch) -> None:
     assert res.n_points == 4 and (res.completed == 60).all()
     assert len(namespace["lhs"]) == 64
     assert (tmp_path / "runs" / "levers" / "manifest.json").is_file()
-    assert len(sens.paths) == 43 and sens.points == 8 * 45
+    assert len(sens.paths) == 49 and sens.points == 8 * 51
     assert namespace["ens"].values["defender.lethality"].shape == (1000,)
 
 
@@ -97,3 +97,16 @@ def test_abc_block_runs_as_written() -> None:
         "territory.advance_km2_per_day",
     )
     assert namespace["ens"].replications == 200
+
+
+def test_the_rules_snippet_is_the_example_scenario_s() -> None:
+    """The TOML tables the README shows are those of examples/salient.toml (which the example tests run)."""
+    import tomllib
+
+    block = next(b for b in _code_blocks(README) if b.startswith("[withdrawal]"))
+    shown = tomllib.loads(block)
+    example = tomllib.loads((ROOT / "examples" / "salient.toml").read_text(encoding="utf-8"))
+    unwrap = {k: v["value"] if isinstance(v, dict) else v for k, v in example["withdrawal"].items()}
+    assert shown["withdrawal"] == {k: unwrap[k] for k in shown["withdrawal"]}
+    assert shown["schedules"]["rotation"] == example["schedules"]["rotation"]
+    assert shown["drones"]["against"] == {"inf": example["drones"]["against"]["inf"]}

@@ -157,11 +157,11 @@ def test_sensitivity_of_the_default_scenario_in_small(kursk: ks.Scenario) -> Non
     res = ks.sensitivity(
         kursk, ["area@2025-03-01", "ua_withdrawal@2025-03-31"], n=8, replications=2, seed=1, n_resamples=50
     )
-    assert len(res.paths) == 43 and res.points == 8 * 45
-    assert res.indices["total"].shape == (2, 43) and res.indices["total_ci"].shape == (2, 2, 43)
+    assert len(res.paths) == 49 and res.points == 8 * 51
+    assert res.indices["total"].shape == (2, 49) and res.indices["total_ci"].shape == (2, 2, 49)
     assert sorted(res.ranking(1)) == sorted(res.paths)
     df = res.to_pandas()
-    assert len(df) == 86 and {"first", "total", "total_ci_low", "total_ci_high"} <= set(df.columns)
+    assert len(df) == 98 and {"first", "total", "total_ci_low", "total_ci_high"} <= set(df.columns)
     again = ks.sensitivity(
         kursk, ["area@2025-03-01", "ua_withdrawal@2025-03-31"], n=8, replications=2, seed=1, n_resamples=50
     )

@@ -26,7 +26,7 @@ import kursk_sim as ks
 from kursk_sim.model import Model, Phase
 from kursk_sim.sketch import RELATIVE_ERROR, SMALLEST
 
-DAYS = 75
+DAYS = 110
 
 
 @pytest.fixture(scope="module")
