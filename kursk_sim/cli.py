@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError
+from .rules.withdrawal import withdrawal_event
 from .scenario import builtin_scenarios, load_scenario
 
 __all__ = ["main"]
@@ -349,7 +350,7 @@ def _differences(result: Any) -> Any:
     from .results import Table
 
     ref = result.reference
-    event = f"{result.scenario.defender.id}_withdrawal"
+    event = withdrawal_event(result.scenario)
     d_event = result.difference(event).values
     d_strength = result.difference("strength").values[:, :, -1]
     cols = ("point", f"Δ P({event})", *(f"Δ {c} strength" for c in result.contingents))
@@ -373,7 +374,7 @@ def _sweep_figure(result: Any, design: Any, heatmap: str | None, out: Path) -> P
     _figure_backend()
     from .plot import sweep_heatmap
 
-    output = heatmap or f"{result.scenario.defender.id}_withdrawal@{result.dates[-1]}"
+    output = heatmap or f"{withdrawal_event(result.scenario)}@{result.dates[-1]}"
     x, y = design.paths
     ax = sweep_heatmap(result, output, x=x, y=y)
     png = out / "heatmap.png"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..model import Model
     from ..scenario import Scenario
 
-__all__ = ["Withdrawal", "RULE", "withdrawal"]
+__all__ = ["Withdrawal", "RULE", "withdrawal", "withdrawal_event"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +61,7 @@ def withdrawal(model: Model) -> Generator[simpy.events.Event, Any, None]:
     p, s = model.params, model.state
     if not p["withdrawal.enabled"]:
         return
-    event = s.events[f"{p.defender_id}_withdrawal"]
+    event = s.events[f"{p.defender_id}_withdrawal"]  # withdrawal_event's name
     initial = side_total(p, 1, s.initial)
     share = p.values.get("withdrawal.strength_below")
     area_below = p.values.get("withdrawal.area_below_km2")
@@ -129,8 +129,13 @@ def validate(scenario: Scenario) -> None:
         raise ScenarioError(f"withdrawal.{missing}", 0.0, "a value above 0: a remnant and a rearguard go together")
 
 
+def withdrawal_event(scenario: Scenario) -> str:
+    """The name of the event of the defender's withdrawal (``ua_withdrawal``), the headline of a projection."""
+    return f"{scenario.defender.id}_withdrawal"
+
+
 def _events(scenario: Scenario) -> list[str]:
-    names = [f"{scenario.defender.id}_withdrawal"]
+    names = [withdrawal_event(scenario)]
     if scenario.withdrawal.enabled and scenario.withdrawal.pace_km2_per_day is not None:
         names.append(f"{scenario.defender.id}_withdrawn")
     return names
