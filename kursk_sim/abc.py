@@ -60,6 +60,7 @@ from .results import Ensemble, Table
 from .rules import OUTPUTS
 from .run import simulate
 from .scenario import Scenario
+from .streams import root_sequence
 
 __all__ = ["ABCResult", "abc", "distances"]
 
@@ -234,7 +235,7 @@ def abc(
     if any(marginals._dates):
         raise ValueError("priors: ABC of date parameters is not supported yet; give it numbers")
     d = len(marginals.paths)
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    root = root_sequence(seed)
     rng = np.random.default_rng(root.spawn(1)[0])
     last_day = max((o.date - prior.start_date).days for o in obs) + 1
     cut = prior.replace({"end_date": prior.start_date + dt.timedelta(days=max(last_day, 1))})

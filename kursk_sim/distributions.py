@@ -30,7 +30,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from .errors import ScenarioError
 
@@ -131,10 +130,10 @@ class Distribution:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float, dt.date)):
                 raise ScenarioError(f"{path}.{f.name}", value, "a number or a date")
-            if isinstance(value, float) and not math.isfinite(value):
+            if isinstance(value, int) and abs(value) > 2**1023 or isinstance(value, float) and not math.isfinite(value):
                 raise ScenarioError(f"{path}.{f.name}", value, "a finite number")
-        kinds = {isinstance(getattr(self, f), dt.date) for f in self.location_fields}
-        kinds.discard(None)
+        # the location parameters given (a one-sided truncation leaves the other bound None)
+        kinds = {isinstance(v, dt.date) for f in self.location_fields if (v := getattr(self, f)) is not None}
         if len(kinds) > 1:
             raise ScenarioError(path, self.to_dict(), "location parameters all dates or all numbers")
 
@@ -240,11 +239,15 @@ class Normal(Distribution):
             raise ScenarioError(f"{path}.high", self.high, f"a value greater than low={self.low}")
 
     def _bounds_cdf(self) -> tuple[float, float]:
+        from scipy import special  # imported when first needed: scipy takes longer to import than the package
+
         lo, hi = self.support()
         m, s = _num(self.mean), float(self.sd)
         return float(special.ndtr((lo - m) / s)), float(special.ndtr((hi - m) / s))
 
     def ppf(self, u: ArrayLike) -> np.ndarray:
+        from scipy import special
+
         m, s = _num(self.mean), float(self.sd)
         a, b = self._bounds_cdf()
         x = m + s * special.ndtri(a + np.asarray(u, dtype=float) * (b - a))
@@ -262,6 +265,8 @@ class Normal(Distribution):
             return m
         lo, hi = self.support()
         alpha, beta = (lo - m) / s, (hi - m) / s
+        from scipy import special
+
         z = special.ndtr(beta) - special.ndtr(alpha)
         pdf = lambda x: math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi) if math.isfinite(x) else 0.0  # noqa: E731
         return m + s * (pdf(alpha) - pdf(beta)) / z
@@ -295,6 +300,8 @@ class LogNormal(Distribution):
             raise ScenarioError(f"{path}.sigma", self.sigma, "a log-scale sigma > 0")
 
     def ppf(self, u: ArrayLike) -> np.ndarray:
+        from scipy import special
+
         return np.exp(math.log(float(self.median)) + float(self.sigma) * special.ndtri(np.asarray(u, dtype=float)))
 
     def support(self) -> tuple[float, float]:
@@ -415,7 +422,7 @@ def distribution_from_dict(data: dict[str, Any], path: str) -> Distribution:
     Triangular(low=0, mode=1, high=3)
     """
     kind = data.get("dist")
-    if kind not in _KINDS:
+    if not isinstance(kind, str) or kind not in _KINDS:
         raise ScenarioError(f"{path}.dist", kind, f"one of {sorted(_KINDS)}")
     cls = _KINDS[kind]
     names = [f.name for f in fields(cls)]
@@ -425,6 +432,8 @@ def distribution_from_dict(data: dict[str, Any], path: str) -> Distribution:
             continue
         if key not in names:
             raise ScenarioError(f"{path}.{key}", value, f"a parameter of '{kind}': {names}")
+        if isinstance(value, (np.integer, np.floating)) and not isinstance(value, (int, float)):
+            value = value.item()  # a NumPy scalar: the Python number it holds
         kwargs[key] = value
     required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
     for name in required:

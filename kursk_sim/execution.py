@@ -70,7 +70,11 @@ class SimulationError(RuntimeError):
         self.plan = plan
         first = failures[0]
         more = f" (and {len(failures) - 1} more chunks)" if len(failures) > 1 else ""
-        super().__init__(f"{first}{more}; the other chunks finished and are in .partial")
+        if partial is not None:
+            rest = "; the other chunks finished and are in .partial"
+        else:
+            rest = "; no chunk finished, so .partial is None"
+        super().__init__(f"{first}{more}{rest}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (SimulationError, (self.failures, self.partial, self.plan))
@@ -372,7 +376,12 @@ def _run_on(
         absorb(block)
 
     for first, stop in _blocks(plan, width, job.chunks):
-        in_flight.append((first, stop, job.submit(executor, first, stop)))
+        try:
+            future = job.submit(executor, first, stop)
+        except Exception:  # an executor that cannot take work any more (a broken process pool of the user's)
+            lost.extend(range(first, stop))
+            continue
+        in_flight.append((first, stop, future))
         while len(in_flight) >= window:
             collect()
     while in_flight:

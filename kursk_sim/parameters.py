@@ -34,7 +34,7 @@ from .rules.modifiers import ModifierParameters, modifier_parameters
 from .rules.schedules import schedule_values
 from .rules.waves import WaveParameters, wave_parameters
 from .scenario import Scenario
-from .streams import ChunkStreams
+from .streams import ChunkStreams, root_sequence
 
 __all__ = [
     "BatchParameters",
@@ -314,7 +314,7 @@ def draw_parameters(scenario: Scenario, n: int, seed: int | np.random.SeedSequen
     >>> bp.per_contingent("strength").shape
     (4, 3)
     """
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    root = root_sequence(seed)
     rows = ChunkRows((0, 1), (0, n))
     streams = ChunkStreams(root, 0, rows.replications)
     return assemble(scenario, rows, streams, sample_values(scenario, streams))

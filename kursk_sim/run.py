@@ -26,6 +26,7 @@ from .results import Ensemble
 from .rules import OUTPUTS
 from .scenario import Scenario
 from .sketch import MAX_COUNT
+from .streams import root_sequence
 
 __all__ = ["simulate", "DEFAULT_CHUNK_SIZE", "TRAJECTORY_BUDGET_BYTES", "SimulationError"]
 
@@ -151,7 +152,7 @@ def simulate(
         workers = _whole("workers", workers, 1)
     checked = check_values(scenario, values, replications, "replication") if values is not None else {}
     keep = _kept(scenario, replications, trajectories)
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    root = root_sequence(seed)
     plan = ChunkPlan(
         replications,
         chunk_size,

@@ -403,11 +403,18 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         text = res.read_text(encoding="utf-8")
     else:
         path = Path(name_or_path)
+        if path.is_dir():
+            raise ScenarioError("", key, "a scenario file (a TOML file), not a directory")
         if not path.is_file():
             raise FileNotFoundError(
                 f"no scenario '{key}': not a built-in ({', '.join(builtin_scenarios())}) and no such file"
             )
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ScenarioError(
+                "", key, "a UTF-8 text file of TOML (this one is binary or in another encoding)"
+            ) from None
         base = path.parent
     try:
         data = tomllib.loads(text)

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
+import numpy as np
+
 from .distributions import Distribution, distribution_from_dict
 from .errors import ScenarioError
 
@@ -189,10 +191,25 @@ def _coerce_date(value: Any, path: str) -> dt.date:
     raise ScenarioError(path, value, "a date (YYYY-MM-DD)")
 
 
+def plain_number(value: Any) -> int | float | None:
+    """``value`` as a Python int or float if it is a number (NumPy scalars included, booleans not), else None.
+
+    Integers too large for a float (``10**400``) come back as ``inf``, which
+    every check then refuses as not finite.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        return value if abs(value) <= 2**1023 else (math.inf if value > 0 else -math.inf)
+    return float(value)
+
+
 def _check_number(value: Any, spec: Spec, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    number = plain_number(value)
+    if number is None:
         raise ScenarioError(path, value, f"a number{_unit(spec)}")
-    x = float(value)
+    x = float(number)
     if not math.isfinite(x):
         raise ScenarioError(path, value, f"a finite number{_unit(spec)}")
     if not spec.allows(x, x):
@@ -234,6 +251,7 @@ def _parse_fixed(raw: Any, spec: Spec, path: str) -> Any:
     if spec.kind == "number":
         return _check_number(raw, spec, path)
     if spec.kind == "int":
+        raw = plain_number(raw) if plain_number(raw) is not None else raw
         whole = isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer())
         if isinstance(raw, bool) or not whole:
             raise ScenarioError(path, raw, f"a whole number{_unit(spec)}")
@@ -353,10 +371,12 @@ def parse_section(
             try:
                 extras[key] = parse_section(extra_cls, value, _join(path, key), prov)
             except ScenarioError as err:
+                hint = suggest(key, sorted(known))
+                if not hint:  # a table of its own (a contingent, a wave): the error is about its contents
+                    raise
+                # a name close to a key of this table: most likely a typo of it rather than a new table
                 raise ScenarioError(
-                    err.path,
-                    err.value,
-                    f"{err.expected}; '{key}' is not a {cls.__name__} key either{suggest(key, sorted(known))}",
+                    err.path, err.value, f"{err.expected}; '{key}' is not a {cls.__name__} key either{hint}"
                 ) from None
         kwargs[target] = extras
     for name, f in known.items():

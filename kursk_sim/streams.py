@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 __all__ = [
     "REPLICATION_BLOCK",
     "ChunkStreams",
+    "root_sequence",
     "purpose_word",
     "replication_uniforms",
 ]
@@ -63,6 +64,39 @@ _STEP = 1 << 64
 # spawn-key tags keeping the two kinds of stream apart
 _REPLICATION_TAG = 0
 _CHUNK_TAG = 1
+
+
+def root_sequence(seed: object) -> np.random.SeedSequence:
+    """The root :class:`numpy.random.SeedSequence` of a run seeded ``seed``, checked.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.SeedSequence or None
+        A whole number >= 0 (NumPy integers too), a seed sequence (used as
+        it is), or ``None`` for fresh entropy (recorded in results).
+
+    Raises
+    ------
+    ValueError
+        Naming ``seed``, for anything else (a negative or fractional number,
+        a string, a list).
+
+    Examples
+    --------
+    >>> root_sequence(1).entropy
+    1
+    >>> root_sequence(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed: got -1, expected a whole number >= 0, a numpy.random.SeedSequence or None
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed: got {seed!r}, expected a whole number >= 0, a numpy.random.SeedSequence or None")
+    return np.random.SeedSequence(int(seed))
 
 
 def purpose_word(purpose: str) -> int:

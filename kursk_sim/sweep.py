@@ -34,6 +34,7 @@ from .rules import event_names
 from .run import DEFAULT_CHUNK_SIZE, _whole
 from .scenario import Scenario
 from .store import SweepStore
+from .streams import root_sequence
 from .sweep_results import SweepResult
 
 __all__ = ["sweep", "sweep_bytes", "MEMORY_BUDGET_BYTES"]
@@ -148,7 +149,7 @@ def sweep(
         stored = SweepStore.stored_identity(store)
         if stored is not None:  # resume the stored sweep with its seed
             seed = np.random.SeedSequence(int(stored["seed"]["entropy"]), spawn_key=tuple(stored["seed"]["spawn_key"]))
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    root = root_sequence(seed)
     plan = ChunkPlan(replications, chunk_size, root.entropy, tuple(root.spawn_key), sketch=False, points=n_points)
     if reference is not None:
         if isinstance(reference, bool) or not isinstance(reference, (int, np.integer)) or not 0 <= reference < n_points:

@@ -14,6 +14,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from ..errors import ScenarioError
 from ..phase import Phase
 from ..schema import DateValue, Value, param
 from .base import Process, Rule, Section
@@ -90,6 +91,28 @@ def _events(scenario: Scenario) -> list[str]:
     return [f"{cid}_{wname}" for cid, c in scenario.contingents.items() for wname in c.waves]
 
 
+def validate(scenario: Scenario) -> None:
+    """Each wave's event has a name of its own: not another rule's event, another wave's, or an output's.
+
+    A wave ``mobilisation`` on the attacker ``ru`` would otherwise share the
+    column of the event ``ru_mobilisation`` and corrupt both.
+    """
+    from . import OUTPUTS, RULES  # the registry imports this module
+
+    taken = {name: rule.name for rule in RULES if rule.name != "waves" for name in rule.events(scenario)}
+    taken |= {name: "outputs" for name in OUTPUTS}
+    for cid, c in scenario.contingents.items():
+        for wname in c.waves:
+            event = f"{cid}_{wname}"
+            if event in taken:
+                raise ScenarioError(
+                    f"{cid}.{wname}",
+                    event,
+                    f"another wave name: its event '{event}' is already the {taken[event]} rule's",
+                )
+            taken[event] = f"wave {cid}.{wname}"
+
+
 RULE = Rule(
     name="waves",
     doc="discrete reinforcements arriving on a date with a probability",
@@ -98,4 +121,5 @@ RULE = Rule(
         Section("waves", Wave, "reinforcement waves (named tables of a contingent)", contingent=True, named=True),
     ),
     events=_events,
+    validate=validate,
 )

@@ -1,0 +1,167 @@
+"""Bad or extreme input through the three doors, class by class (issue 13): each a clear error, or accepted.
+
+The cases are generated from the default scenario's own parameters (every
+number path, every event name), not only the examples that found the class.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import kursk_sim as ks
+from kursk_sim.model import Phase
+from kursk_sim.rules import event_names
+
+ROOT = Path(__file__).resolve().parents[1]
+KURSK = ks.load_scenario("kursk-2024")
+NUMBERS = [p for p, v, *_ in KURSK.parameters() if isinstance(v, float)]
+
+
+# --------------------------------------------------- 1. names that would share a column
+
+
+@pytest.mark.parametrize("taken", [e for e in event_names(KURSK) if not e.startswith("kpa_second")])
+def test_a_wave_whose_event_name_is_taken_is_refused(taken: str) -> None:
+    """A wave named so that its event is a decision's (a wave ``mobilisation`` on ``ru``) would share its column."""
+    cid, _, wave = taken.partition("_")
+    with pytest.raises(ks.ScenarioError, match=rf"{cid}\.{wave}.*another wave name"):
+        KURSK.replace({f"{cid}.{wave}": {"size": 1, "date": "2025-01-01"}})
+
+
+# ---------------------------------------------- 7. tracebacks from validation: one ScenarioError
+
+
+@pytest.mark.parametrize("path", NUMBERS)
+@pytest.mark.parametrize(
+    "bad",
+    [
+        10**400,
+        -(10**400),
+        {"dist": [1]},
+        {"dist": None},
+        {"dist": {"a": 1}},
+        {"dist": "uniform", "low": 1, "high": 10**400},
+    ],
+    ids=["huge", "-huge", "dist-list", "dist-none", "dist-table", "dist-huge"],
+)
+def test_every_number_refuses_unrepresentable_input_with_a_scenario_error(path: str, bad: Any) -> None:
+    with pytest.raises(ks.ScenarioError, match=path.replace(".", r"\.")):
+        KURSK.replace({path: bad})
+
+
+# ------------------------------------------------------------- 8. valid input accepted
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [(p, k) for p in NUMBERS for k in (np.float64, np.float32)]
+    + [(p, np.int64) for p in NUMBERS if float(KURSK.get(p)).is_integer()],
+)
+def test_numpy_scalars_are_numbers(path: str, kind: type) -> None:
+    value = KURSK.get(path)
+    try:
+        changed = KURSK.replace({path: kind(value)})
+    except ks.ScenarioError as err:  # refused only for a reason of its own (e.g. an int field), never its type
+        assert "a number" not in err.expected, err
+        return
+    assert changed.get(path) == pytest.approx(float(kind(value)))
+
+
+def test_a_normal_date_distribution_truncated_on_one_side() -> None:
+    start = {"dist": "normal", "mean": "2025-01-15", "sd": 10, "low": "2025-01-02"}
+    sc = KURSK.replace({"modifiers.offensive.start": start})
+    dist = sc.get("modifiers.offensive.start")
+    assert dist.high is None
+    draws = dist.ppf(np.linspace(0.001, 0.999, 99))  # proleptic ordinals
+    assert draws.min() >= dt.date(2025, 1, 2).toordinal() and np.isfinite(draws).all()
+    assert np.isfinite(ks.simulate(sc, 200, seed=1).trajectory("area").values).all()
+
+
+# ------------------------------------------------------------------ 9. messages
+
+
+@pytest.mark.parametrize("path", [p for p in NUMBERS if p.split(".")[0] in KURSK.contingents])
+def test_errors_inside_a_contingent_do_not_blame_the_contingent(path: str) -> None:
+    with pytest.raises(ks.ScenarioError) as err:
+        KURSK.replace({path: "many"})
+    assert "not a Scenario key" not in str(err.value) and "Contingent key" not in str(err.value)
+    assert "{'value'" not in str(err.value)
+
+
+def test_a_typo_of_a_section_is_still_suggested() -> None:
+    data = KURSK.to_dict()
+    data["terrritory"] = data.pop("territory")
+    with pytest.raises(ks.ScenarioError, match="did you mean 'territory'"):
+        ks.Scenario.from_dict(data)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "1", [1, 2], True])
+def test_a_bad_seed_is_named(seed: Any) -> None:
+    with pytest.raises(ValueError, match="^seed: got"):
+        ks.simulate(KURSK, 10, seed=seed)
+
+
+def test_a_directory_or_a_binary_file_is_not_a_scenario(tmp_path: Path) -> None:
+    with pytest.raises(ks.ScenarioError, match="not a directory"):
+        ks.load_scenario(tmp_path)
+    binary = tmp_path / "b.toml"
+    binary.write_bytes(bytes(range(256)))
+    with pytest.raises(ks.ScenarioError, match="binary"):
+        ks.load_scenario(binary)
+
+
+# ------------------------------------------------------- 6. a user's own executor
+
+
+def _dies_in_chunk_two(model: ks.model.Model) -> Any:
+    yield model.wait_for(Phase.COMBAT)
+    if model.chunk == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    while True:
+        yield model.env.timeout(1.0)
+
+
+def test_a_killed_worker_of_a_users_pool_keeps_the_finished_chunks() -> None:
+    with ProcessPoolExecutor(2) as pool, pytest.raises(ks.SimulationError) as err:
+        ks.simulate(KURSK, 4096, seed=1, chunk_size=1024, executor=pool, extra_processes=[_dies_in_chunk_two])
+    assert err.value.partial is not None and err.value.partial.replications in (1024, 2048, 3072)
+    assert 2 in {f.chunk for f in err.value.failures}
+    assert "are in .partial" in str(err.value)
+
+
+def test_a_simulation_error_without_a_partial_says_so() -> None:
+    from kursk_sim.chunks import ChunkFailure, ChunkPlan
+
+    plan = ChunkPlan(10, 10, entropy=1)
+    err = ks.SimulationError([ChunkFailure.of(plan, 0, RuntimeError("x"))], None, plan)
+    assert ".partial is None" in str(err)
+
+
+# --------------------------------------------------------- the command line: one line
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kursk_sim.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["ua.strength=1e400", "ua.strength=" + "9" * 400, "kpa.mobilisation.size=1", "ru.mobilisation.size=5"],
+)
+def test_bad_settings_on_the_command_line_are_one_line_and_exit_2(tmp_path: Path, setting: str) -> None:
+    proc = _cli("run", "--replications", "10", "--set", setting, "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("kursk-sim: error:")
+    assert not (tmp_path / "o").exists()  # nothing run, nothing written
