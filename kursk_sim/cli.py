@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import time
 import tomllib
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError
+from .execution import SimulationError
 from .rules.withdrawal import withdrawal_event
 from .scenario import builtin_scenarios, load_scenario
 
@@ -537,10 +539,36 @@ def _indices_csv(result: Any, path: Path) -> Path:
     return path
 
 
+#: Suffixes of the files the commands write: a folder with one of these names in --out is in the way.
+OUTPUT_SUFFIXES = (".csv", ".png", ".toml", ".json", ".parquet", ".nc")
+
+
+def _check_out(out: Path) -> None:
+    """Refuse, before any simulation, an output folder that cannot take the results (nothing is created here)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: {out} exists and is not a folder")
+    if not out.exists():
+        parent = next(p for p in out.absolute().parents if p.exists())
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise ValueError(f"--out: cannot create {out}: {parent} is not a writable folder")
+        return
+    try:
+        probe = out / f".kursk-sim-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"--out: cannot write in {out} ({err.strerror})") from None
+    for child in out.iterdir():
+        if child.is_dir() and child.suffix in OUTPUT_SUFFIXES:
+            raise ValueError(f"--out: {child} is a folder where an output file goes")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``kursk-sim``; returns the exit status."""
+    """Entry point of ``kursk-sim``; returns the exit status (2 for an error, 130 when interrupted)."""
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None:
+            _check_out(args.out)
         if args.command == "run":
             _run(args)
         elif args.command == "sweep":
@@ -555,8 +583,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(load_scenario(args.scenario).describe())
         else:
             print("\n".join(builtin_scenarios()))
+    except KeyboardInterrupt:
+        print("kursk-sim: interrupted", file=sys.stderr)
+        return 130
+    except SimulationError as err:
+        first = str(err).splitlines()[0]
+        print(f"kursk-sim: error: the model failed: {first}", file=sys.stderr)
+        return 2
     except (ScenarioError, FileNotFoundError, ValueError, KeyError, ImportError) as err:
-        print(f"kursk-sim: error: {err}", file=sys.stderr)
+        print(f"kursk-sim: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
+        return 2
+    except OSError as err:  # writing results (the folder was checked before the run)
+        where = f" {err.filename}" if err.filename else ""
+        print(
+            f"kursk-sim: error: could not write{where}: {err.strerror or err}; files before it were written",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -307,8 +308,10 @@ def execute(
     pool = _OwnPool(int(workers or 1))
     try:
         _run_on(pool, job, merged, tick, retry=pool.retry)
-    finally:
-        pool.shutdown()
+    except KeyboardInterrupt:  # stop now: the workers are ours, their chunks are abandoned
+        pool.kill()
+        raise
+    pool.shutdown()
     return merged
 
 
@@ -317,7 +320,7 @@ class _OwnPool:
 
     def __init__(self, workers: int) -> None:
         self._max_workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers)
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -328,7 +331,7 @@ class _OwnPool:
 
     def renew(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = ProcessPoolExecutor(max_workers=self._max_workers)
+        self.pool = ProcessPoolExecutor(max_workers=self._max_workers, initializer=_ignore_interrupts)
 
     def retry(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run one task alone on a fresh pool (so a dying chunk cannot take others with it)."""
@@ -337,6 +340,20 @@ class _OwnPool:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def kill(self) -> None:
+        """Stop at once: terminate the workers (Ctrl-C), without waiting for their chunks."""
+        processes = list(getattr(self.pool, "_processes", {}).values())  # no public way to reach them
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=1.0)
+
+
+def _ignore_interrupts() -> None:
+    """Workers of our own pool ignore Ctrl-C: the main process stops them (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _retry_on(executor: Any) -> Callable[..., Any]:

@@ -165,3 +165,74 @@ def test_bad_settings_on_the_command_line_are_one_line_and_exit_2(tmp_path: Path
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("kursk-sim: error:")
     assert not (tmp_path / "o").exists()  # nothing run, nothing written
+
+
+# ------------------------------------------------ 3. output that cannot be written: refused before the run
+
+
+@pytest.mark.parametrize("command", [["run"], ["sweep", "--grid", "defender.lethality=0.01,0.02"]])
+def test_an_output_folder_that_is_a_file_is_refused_before_the_run(tmp_path: Path, command: list[str]) -> None:
+    out = tmp_path / "results"
+    out.write_text("not a folder")
+    proc = _cli(*command, "--replications", "10", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "is not a folder" in proc.stderr and proc.stdout == ""  # refused before simulating: nothing printed
+
+
+def test_a_folder_where_an_output_file_goes_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "results" / "summary.csv").mkdir(parents=True)
+    proc = _cli("run", "--replications", "10", "--out", str(tmp_path / "results"), cwd=tmp_path)
+    assert proc.returncode == 2 and "summary.csv is a folder" in proc.stderr and proc.stdout == ""
+
+
+def test_a_model_error_on_the_command_line_is_one_line(tmp_path: Path) -> None:
+    """A SimulationError (here a model that cannot run a scenario written by hand) is one line, exit 2."""
+    from kursk_sim import cli
+    from kursk_sim.chunks import ChunkFailure, ChunkPlan
+
+    plan = ChunkPlan(10, 10, entropy=1)
+
+    def fails(args: Any) -> None:
+        raise ks.SimulationError([ChunkFailure.of(plan, 0, RuntimeError("boom"))], None, plan)
+
+    original = cli._run
+    cli._run = fails
+    try:
+        code = cli.main(["run", "--out", str(tmp_path / "o")])
+    finally:
+        cli._run = original
+    assert code == 2
+
+
+def test_ctrl_c_stops_the_workers_at_once_with_one_line(tmp_path: Path) -> None:
+    """Ctrl-C during a run on worker processes: one line, exit 130, nothing written, no traceback from any worker."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kursk_sim.cli",
+            "run",
+            "--replications",
+            "2000000",
+            "--workers",
+            "2",
+            "--progress",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    seen = ""
+    while "replications" not in seen:  # blocking reads up to the first progress report: the workers are running
+        char = proc.stderr.read(1)
+        assert char, f"the run ended before reporting progress: {seen}"
+        seen += char
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, as from a terminal
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.rstrip().endswith("kursk-sim: interrupted") and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
