@@ -61,7 +61,8 @@ def open_unit(u: np.ndarray) -> np.ndarray:
     one half.
     """
     u += 2.0**-54
-    return u
+    # the largest draw, 1 - 2**-54, is not a float64 and rounds to 1, where an unbounded inverse CDF is infinite
+    return np.minimum(u, 1.0 - 2.0**-53, out=u)
 
 
 @dataclass(frozen=True)

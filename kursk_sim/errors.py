@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-__all__ = ["ScenarioError"]
+__all__ = ["ScenarioError", "ModelError"]
 
 
 class ScenarioError(ValueError):
@@ -44,3 +44,12 @@ def _show(value: Any) -> str:
         return value.isoformat()
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class ModelError(ArithmeticError):
+    """The model reached a state it cannot go on from (a non-finite loss rate), naming the rule and the day.
+
+    Validation refuses the inputs known to lead there; this guards the run
+    against the rest, so a result never holds NaN. Raised inside a chunk, it
+    reaches the caller as a :class:`~kursk_sim.execution.SimulationError`.
+    """

@@ -50,6 +50,30 @@ def trajectory_bytes(scenario: Scenario) -> int:
     return 4 * rows * columns + 8 * len(FINAL_NAMES) * c
 
 
+#: Largest merged quantile sketch a run may build (bytes); above it, simulate refuses and says what to change.
+SKETCH_BUDGET_BYTES = 2 * 2**30
+
+
+def sketch_bytes(scenario: Scenario) -> int:
+    """Bytes of a run's merged quantile sketch: days x recorded series x bins x 4 (whatever the replications)."""
+    from .chunks import series_count
+    from .sketch import N_BINS
+
+    return (scenario.horizon_days + 1) * series_count(len(scenario.contingent_ids)) * N_BINS * 4
+
+
+def _check_sketch_memory(scenario: Scenario, replications: int) -> None:
+    need = sketch_bytes(scenario)
+    if need > SKETCH_BUDGET_BYTES:
+        keep_all = replications * trajectory_bytes(scenario)
+        raise ValueError(
+            f"the quantile sketch of this run would take {need / 2**30:.1f} GiB ({scenario.horizon_days + 1} days x "
+            f"{len(scenario.contingent_ids)} contingents; limit {SKETCH_BUDGET_BYTES / 2**30:.0f} GiB): run fewer "
+            f"days or contingents, or keep every trajectory instead (trajectories=True: {keep_all / 2**30:.2f} GiB "
+            "for these replications), which needs no sketch"
+        )
+
+
 def simulate(
     scenario: Scenario,
     replications: int = 1000,
@@ -152,6 +176,8 @@ def simulate(
         workers = _whole("workers", workers, 1)
     checked = check_values(scenario, values, replications, "replication") if values is not None else {}
     keep = _kept(scenario, replications, trajectories)
+    if keep < replications:
+        _check_sketch_memory(scenario, replications)
     root = root_sequence(seed)
     plan = ChunkPlan(
         replications,
@@ -176,6 +202,7 @@ def simulate(
         bar.close()
     ens = None
     if merged.chunks:
+        # one chunk's kept arrays are taken as they are (no copy); several are joined in chunk order
         ens = Ensemble(
             scenario,
             root,
@@ -184,7 +211,7 @@ def simulate(
             sums=merged.sums,
             event_counts=merged.events,
             sketch=merged.sketch,
-            kept={name: np.concatenate(parts) for name, parts in merged.kept.items()},
+            kept={name: parts[0] if len(parts) == 1 else np.concatenate(parts) for name, parts in merged.kept.items()},
             values=checked,
         )
     if merged.failures or ens is None:

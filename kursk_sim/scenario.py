@@ -46,7 +46,7 @@ from .rules.supply import Replenishment
 from .rules.territory import Territory
 from .rules.waves import Wave
 from .rules.withdrawal import Withdrawal
-from .schema import Provenance, Value, named_sections, param, section
+from .schema import MAX_TROOPS, Provenance, Value, named_sections, param, section
 from .toml_writer import dumps as toml_dumps
 
 __all__ = [
@@ -114,7 +114,7 @@ class Contingent:
 
     side: str = param("", "attacker | defender", kind="choice", choices=("attacker", "defender"))
     name: str = param("", "display name", kind="str")
-    strength: Value = param("troops", "strength at the start", ge=0.0)
+    strength: Value = param("troops", "strength at the start", ge=0.0, le=MAX_TROOPS)
     effectiveness: Value = param("1", "fire effectiveness per soldier (relative)", ge=0.0, default=1.0)
     exposure: Value = param("1", "share of the enemy's fire drawn per soldier (relative)", ge=0.0, default=1.0)
     # then each rule's sub-tables (kursk_sim.rules): casualties, return_to_duty, replenishment, waves

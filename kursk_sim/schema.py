@@ -33,8 +33,26 @@ import numpy as np
 from .distributions import Distribution, distribution_from_dict
 from .errors import ScenarioError
 
-__all__ = ["Spec", "Provenance", "param", "section", "named_sections", "Value", "DateValue"]
+__all__ = [
+    "Spec",
+    "Provenance",
+    "param",
+    "section",
+    "named_sections",
+    "Value",
+    "DateValue",
+    "MAX_TROOPS",
+    "MAX_TROOPS_PER_DAY",
+]
 
+#: Largest count of troops a parameter may hold (strengths, sizes, ceilings): far above any front, and low enough
+#: that every count the model reaches stays exact and inside the quantile sketch's range (2**40).
+MAX_TROOPS = 1e9
+#: Largest daily flow of troops (replenishment, mobilisation): ``MAX_TROOPS`` a decade over 36 years stays in range.
+MAX_TROOPS_PER_DAY = 1e8
+#: The largest uniform variate below 1 (``open_unit``'s largest draws round to it or to 1): where an unbounded
+#: distribution's largest draw is, for the check of what its tail reaches.
+LARGEST_U = 1.0 - 2.0**-53
 #: A number parameter: fixed, or uncertain (drawn per replication).
 Value = float | Distribution
 #: A date parameter: fixed, or uncertain.
@@ -289,12 +307,20 @@ def _check_distribution(dist: Distribution, spec: Spec, path: str) -> Distributi
     if dist.is_date:
         raise ScenarioError(path, dist.to_dict(), f"a distribution of numbers{_unit(spec)}, not dates")
     lo, hi = dist.support()
-    if not spec.allows(lo, hi):
+    if not spec.allows(lo, hi) and math.isfinite(hi):
         raise ScenarioError(
             path,
             dist.to_dict(),
             f"a distribution whose every draw is {spec.bounds_text()} (its support is [{lo:g}, {hi:g}])",
         )
+    if not spec.allows(lo, hi):  # an unbounded tail: what the sampler can reach is its largest draw
+        largest = float(dist.ppf(np.array([LARGEST_U]))[0])
+        if not math.isfinite(largest) or not spec.allows(lo, largest):
+            raise ScenarioError(
+                path,
+                dist.to_dict(),
+                f"a distribution whose every draw is {spec.bounds_text()} (its largest draw is {largest:g})",
+            )
     return dist
 
 

@@ -40,7 +40,7 @@ MANTISSA_BITS = 8
 #: Bound on the relative error of a sketch quantile (values >= SMALLEST).
 RELATIVE_ERROR = 2.0 ** -(MANTISSA_BITS + 1)
 MIN_EXPONENT = -6
-MAX_EXPONENT = 26
+MAX_EXPONENT = 40  # 1.1e12: above any count a scenario can reach (schema.MAX_TROOPS and MAX_TROOPS_PER_DAY)
 #: Values below this share the zero bin.
 SMALLEST = 2.0**MIN_EXPONENT
 _SHIFT = 52 - MANTISSA_BITS  # float64 bits: 11 exponent bits and the top mantissa bits remain

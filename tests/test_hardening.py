@@ -236,3 +236,71 @@ def test_ctrl_c_stops_the_workers_at_once_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert err.rstrip().endswith("kursk-sim: interrupted") and "Traceback" not in err, err
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------- 2. accepted input must not give NaN: refused up front, or a named error
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        ("ua.strength", {"dist": "lognormal", "median": 20000, "sigma": 5.0}),  # its largest draw is about 5e22
+        ("ua.strength", 1e300),
+        ("kpa.second_wave.size", {"dist": "normal", "mean": 8000, "sd": 1e9, "low": 0}),
+        ("ru.replenishment.per_day", 1e12),
+        ("ru.replenishment.cap", 1e15),
+    ],
+)
+def test_counts_beyond_what_the_model_can_hold_are_refused(path: str, bad: Any) -> None:
+    with pytest.raises(ks.ScenarioError, match=path.replace(".", r"\.")):
+        KURSK.replace({path: bad})
+
+
+def test_a_huge_exponent_is_refused() -> None:
+    law = {"preset": "custom", "attacker": {"p": 1000.0, "q": 0.0}, "defender": {"p": 1.0, "q": 0.0}}
+    with pytest.raises(ks.ScenarioError, match=r"law\.attacker\.p"):
+        KURSK.replace({"law": law})
+
+
+def _infinite_fire(model: ks.model.Model) -> Any:
+    """A process of a user's that makes the Russian fire NaN from day 3 (a state no scenario reaches).
+
+    It acts after the modifiers set the day's effectiveness (0.125) and before combat (0.25).
+    """
+    while True:
+        yield model.wait_for(0.1875)
+        if model.day >= 3:
+            model.state.effectiveness[:, 0] = np.nan
+        yield model.env.timeout(0.5)
+
+
+def test_a_run_that_would_give_nan_stops_with_a_named_error() -> None:
+    """Whatever makes a loss rate NaN, the run stops naming the rule and the day; it never reports NaN.
+
+    (An infinite rate is a certain loss: the probability is capped at 1.)
+    """
+    with pytest.raises(
+        ks.SimulationError, match="combat, day 3: a loss probability, effectiveness or exposure is not finite"
+    ):
+        ks.simulate(KURSK, 20, seed=1, extra_processes=[_infinite_fire])
+
+
+# ------------------------------------- 4, 5. memory that does not depend on replications; the sketch's range
+
+
+@pytest.mark.parametrize("years", [12, 30])
+def test_a_sketch_too_large_is_refused_up_front_with_the_figure_and_the_knob(years: int) -> None:
+    long = KURSK.replace({"end_date": dt.date(2024 + years, 11, 25)})
+    with pytest.raises(ValueError, match=r"GiB .*trajectories=True"):
+        ks.simulate(long, 200, seed=1, trajectories=False)
+
+
+def test_large_counts_run_the_same_with_and_without_the_sketch() -> None:
+    """Strengths above 2**26 (the sketch's old range) run whatever the replication count."""
+    big = KURSK.replace({"ru.strength": 5e8, "ru.replenishment.cap": 5e8, "ru.replenishment.per_day": 1e6})
+    sketched = ks.simulate(big, 40, seed=3, trajectories=False)
+    kept = ks.simulate(big, 40, seed=3, trajectories=True)
+    np.testing.assert_array_equal(sketched.mean("strength").values, kept.mean("strength").values)
+    exact = kept.quantiles("strength", q=(0.5,)).values
+    approx = sketched.quantiles("strength", q=(0.5,)).values
+    assert (np.abs(approx - exact) <= 2**-9 * exact + 2**-6).all()

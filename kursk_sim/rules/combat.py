@@ -26,7 +26,7 @@ import simpy
 from numpy.typing import NDArray
 
 from ..batch import RowsOf, held, one_row_if_all_same, side_totals, take_rows
-from ..errors import ScenarioError
+from ..errors import ModelError, ScenarioError
 from ..laws import expected_losses
 from ..phase import Phase
 from ..schema import Value, param, section
@@ -53,6 +53,9 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
+#: Largest exponent of the law: F**p S**q stays finite for every strength a scenario allows (MAX_TROOPS**20 < 1e300).
+MAX_EXPONENT = 10.0
+
 LAW_PRESETS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     # (attacker's losses (p, q), defender's losses (p, q))
     "square": ((1.0, 0.0), (1.0, 0.0)),
@@ -66,8 +69,8 @@ LAW_PRESETS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 class Exponents:
     """Exponents of the law ``loss = k * F**p * S**q`` for one side's losses."""
 
-    p: Value = param("1", "exponent of the enemy's effective strength F", ge=0.0)
-    q: Value = param("1", "exponent of the side's own strength S", ge=0.0)
+    p: Value = param("1", "exponent of the enemy's effective strength F", ge=0.0, le=MAX_EXPONENT)
+    q: Value = param("1", "exponent of the side's own strength S", ge=0.0, le=MAX_EXPONENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -301,6 +304,11 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         if p.steps_per_day > 1:
             prob = _integrated_probability(
                 p, strength, exposure, take_rows(s.effectiveness, rows), at, k, held(s)[rows], matrix, law
+            )
+        if not (np.isfinite(prob).all() and np.isfinite(s.effectiveness).all() and np.isfinite(s.exposure).all()):
+            raise ModelError(  # e.g. 0 x inf in the law, or a process of a user's setting NaN
+                f"combat, day {model.day}: a loss probability, effectiveness or exposure is not finite (lethality "
+                f"{k['attacker']!r} / {k['defender']!r}, exponents {law}): check them and any process of your own"
             )
         lost = model.draw_losses(strength, prob, "combat", rows)
         killed = model.thin(lost, at(killed_share), "combat", rows)

@@ -16,7 +16,7 @@ import simpy
 from ..batch import NOT_YET, side_total
 from ..errors import ScenarioError
 from ..phase import Phase
-from ..schema import Value, param
+from ..schema import MAX_TROOPS, MAX_TROOPS_PER_DAY, Value, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
@@ -39,10 +39,16 @@ class Mobilisation:
         ge=0.0,
         default=0.0,
     )
-    losses_above: Value = param("troops", "and the attacker's cumulative casualties exceed this", ge=0.0, default=0.0)
+    losses_above: Value = param(
+        "troops", "and the attacker's cumulative casualties exceed this", ge=0.0, le=MAX_TROOPS, default=0.0
+    )
     delay_days: Value = param("days", "days from decision to first arrivals", ge=0.0, default=60.0)
     per_day: Value = param(
-        "troops/day", "extra daily inflow once mobilised (not limited by the cap)", ge=0.0, default=0.0
+        "troops/day",
+        "extra daily inflow once mobilised (not limited by the cap)",
+        ge=0.0,
+        le=MAX_TROOPS_PER_DAY,
+        default=0.0,
     )
 
 

@@ -56,8 +56,9 @@ from numpy.typing import NDArray
 from ..batch import held
 from ..errors import ScenarioError
 from ..phase import Phase
-from ..schema import param
+from ..schema import MAX_TROOPS_PER_DAY, param
 from .base import Rule, Section
+from .combat import MAX_EXPONENT
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -164,6 +165,10 @@ def validate(scenario: Scenario) -> None:
         low = None if what == "flow" or sch.target == "territory.direction" else 0.0
         if low is not None and min(sch.values) < low:
             raise ScenarioError(f"{path}.values", list(sch.values), "values >= 0 (multipliers and exponents)")
+        if sch.target.startswith("law.") and max(sch.values) > MAX_EXPONENT:
+            raise ScenarioError(f"{path}.values", list(sch.values), f"exponents <= {MAX_EXPONENT:g}")
+        if what == "flow" and max(abs(v) for v in sch.values) > MAX_TROOPS_PER_DAY:
+            raise ScenarioError(f"{path}.values", list(sch.values), f"flows within ±{MAX_TROOPS_PER_DAY:g} troops/day")
         if sch.target == "territory.direction" and not set(sch.values) <= {1.0, -1.0}:
             raise ScenarioError(f"{path}.values", list(sch.values), "+1 (the attacker attacks) or -1 (the defender)")
 

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from ..batch import NOT_YET, held
 from ..phase import Phase
-from ..schema import DateValue, Value, param
+from ..schema import MAX_TROOPS, MAX_TROOPS_PER_DAY, DateValue, Value, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
@@ -37,10 +37,12 @@ class Replenishment:
     a figure for a whole army, as a source gives it).
     """
 
-    per_day: Value = param("troops/day", "daily inflow at its start", ge=0.0, default=0.0)
+    per_day: Value = param("troops/day", "daily inflow at its start", ge=0.0, le=MAX_TROOPS_PER_DAY, default=0.0)
     start: DateValue | None = param("date", "first day of inflow (default: scenario start)", kind="date", default=None)
     stop: DateValue | None = param("date", "day the inflow stops (default: never)", kind="date", default=None)
-    cap: Value | None = param("troops", "strength ceiling the inflow fills up to (default: none)", ge=0.0, default=None)
+    cap: Value | None = param(
+        "troops", "strength ceiling the inflow fills up to (default: none)", ge=0.0, le=MAX_TROOPS, default=None
+    )
     decline_per_day: Value = param("1/day", "fractional daily decline of the quota", ge=0.0, lt=1.0, default=0.0)
     share: Value = param("share", "share of per_day that reaches this front", ge=0.0, le=1.0, default=1.0)
 

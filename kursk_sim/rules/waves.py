@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from ..errors import ScenarioError
 from ..phase import Phase
-from ..schema import DateValue, Value, param
+from ..schema import MAX_TROOPS, DateValue, Value, param
 from .base import Process, Rule, Section
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ Array = NDArray[np.float64]
 class Wave:
     """A discrete reinforcement: ``size`` troops arrive on ``date`` with ``probability``."""
 
-    size: Value = param("troops", "troops arriving", ge=0.0)
+    size: Value = param("troops", "troops arriving", ge=0.0, le=MAX_TROOPS)
     date: DateValue = param("date", "arrival date", kind="date")
     probability: Value = param("probability", "chance the wave happens at all", ge=0.0, le=1.0, default=1.0)
 
