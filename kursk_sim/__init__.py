@@ -45,6 +45,10 @@ plot, laws, model, chunks
     processes, for users who add processes of their own; how a run is cut
     into seeded chunks (``run_chunk`` re-runs one alone).
 
+Designs, sweeps, sensitivity, fits, ABC, observations and ``plot`` are
+imported when first used, and SciPy and Matplotlib only by the functions
+that need them: ``import kursk_sim`` loads the model alone.
+
 Examples
 --------
 >>> import kursk_sim as ks
@@ -54,21 +58,28 @@ Examples
 True
 """
 
-from . import chunks, laws, model, plot
-from .abc import ABCResult, abc
-from .design import Design, grid, sample
-from .deterministic import DeterministicRun, deterministic
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from . import chunks, laws, model
 from .distributions import Empirical, LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .execution import SimulationError
-from .fit import FitResult, fit
-from .observations import Observations, load_observations
 from .results import Ensemble, LabelledArray, Table
 from .run import simulate
 from .scenario import Scenario, builtin_scenarios, load_scenario
-from .sensitivity import SensitivityResult, sensitivity
-from .sweep import sweep
-from .sweep_results import SweepResult
+
+if TYPE_CHECKING:
+    from . import plot
+    from .abc import ABCResult, abc
+    from .design import Design, grid, sample
+    from .deterministic import DeterministicRun, deterministic
+    from .fit import FitResult, fit
+    from .observations import Observations, load_observations
+    from .sensitivity import SensitivityResult, sensitivity
+    from .sweep import sweep
+    from .sweep_results import SweepResult
 
 __all__ = [
     "ABCResult",
@@ -107,3 +118,65 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+#: Public names imported on first use, with the submodule that holds each (``None``: the name is that
+#: submodule). A run needs none of them: the experiments' layer, the observations and the figures (Matplotlib)
+#: are imported when first asked for, so ``import kursk_sim`` pays only for the model.
+_LAZY: dict[str, str | None] = {
+    "ABCResult": "abc",
+    "abc": "abc",
+    "Design": "design",
+    "grid": "design",
+    "sample": "design",
+    "DeterministicRun": "deterministic",
+    "deterministic": "deterministic",
+    "FitResult": "fit",
+    "fit": "fit",
+    "Observations": "observations",
+    "load_observations": "observations",
+    "SensitivityResult": "sensitivity",
+    "sensitivity": "sensitivity",
+    "sweep": "sweep",
+    "SweepResult": "sweep_results",
+    "plot": None,
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazy public name (:data:`_LAZY`) on first access (PEP 562); ``from kursk_sim import X`` too."""
+    where = _LAZY.get(name, "")
+    if where == "":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{where or name}")
+    value = module if where is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+class _Package(ModuleType):
+    """This package's module type: a submodule named like the function it holds does not hide the function.
+
+    Importing a submodule binds it on its package (``kursk_sim.fit`` the module); the public name is the
+    function (``ks.fit``), as it was when every submodule was imported here. Whichever imports the submodule
+    first (this package's lazy look-up, another submodule, a user's ``from kursk_sim.fit import ...``), the
+    package keeps the function.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            isinstance(value, ModuleType)
+            and _LAZY.get(name, "") == name
+            and value.__name__ == f"{__name__}.{name}"
+            and hasattr(value, name)
+        ):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -24,6 +24,7 @@ chunks were grouped or on which worker ran them.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -270,21 +271,45 @@ def record_series(out: NDArray[np.float64], state: Any, n_contingents: int) -> N
     of :data:`FRONT_SERIES`. An output that is a sum of others is added up
     from their rows.
     """
-    for name in SERIES:
-        rows = out[series_columns(name, n_contingents)]
-        parts = OUTPUTS[name].sum_of
+    for rows, value, per_contingent, parts in _record_plan(n_contingents):
         if parts:
-            np.add(out[series_columns(parts[0], n_contingents)], out[series_columns(parts[1], n_contingents)], out=rows)
+            np.add(out[parts[0]], out[parts[1]], out=out[rows])
             for part in parts[2:]:
-                rows += out[series_columns(part, n_contingents)]
+                out[rows] += out[part]
+        elif per_contingent:
+            out[rows] = value(state).T
         else:
-            rows[...] = OUTPUTS[name].value(state).T
-    for name in FRONT_SERIES:
-        out[series_columns(name, n_contingents)][0] = OUTPUTS[name].value(state)
+            out[rows.start] = value(state)
+
+
+@functools.cache
+def _record_plan(n_contingents: int) -> tuple[tuple[slice, Any, bool, tuple[slice, ...]], ...]:
+    """What :func:`record_series` writes, output by output: its rows, how to read it, whether it has one row
+    per contingent, the rows it adds up (an output that is a sum of others). Worked out once per number of
+    contingents rather than every day."""
+    return tuple(
+        (
+            series_columns(name, n_contingents),
+            OUTPUTS[name].value,
+            OUTPUTS[name].per_contingent,
+            tuple(series_columns(part, n_contingents) for part in OUTPUTS[name].sum_of or ()),
+        )
+        for name in (*SERIES, *FRONT_SERIES)
+    )
 
 
 class _Reducer:
-    """A model recorder reducing a chunk's state at the end of each day."""
+    """A model recorder reducing a chunk's state at the end of each day.
+
+    Every series is recorded once a day into ``values``, ``(series, n)``
+    float64, each series a contiguous row; the day's sums, sketch counts and
+    kept trajectories are all read from it. Kept trajectories are written
+    day by day into day-major buffers (one contiguous block a day, the first
+    ``keep`` columns of the recorded rows) and :attr:`kept` shows them as
+    ``(keep, rows, C)`` (area ``(keep, rows)``) views: the same float32
+    values as casting the state, without a strided write per replication
+    each day or a copy at the end.
+    """
 
     def __init__(self, n: int, rows: int, n_c: int, keep: int, sketch: bool) -> None:
         self.n_series = series_count(n_c)
@@ -295,15 +320,20 @@ class _Reducer:
         self._index: list[NDArray[np.unsignedinteger]] = []
         self._counts: list[NDArray[np.unsignedinteger]] = []
         self.keep = keep
+        # (rows, series columns of the output, keep): day ``row`` is one contiguous block
+        self._columns = {name: series_columns(name, n_c) for name in KEPT_SERIES}
+        self._days = {
+            name: np.empty((rows, cols.stop - cols.start, keep), dtype=np.float32)
+            for name, cols in self._columns.items()
+        }
         self.kept = {
-            name: np.empty((keep, rows, n_c) if OUTPUTS[name].per_contingent else (keep, rows), dtype=np.float32)
-            for name in KEPT_SERIES
+            name: buf.transpose(2, 0, 1) if OUTPUTS[name].per_contingent else buf[:, 0].T
+            for name, buf in self._days.items()
         }
 
     def __call__(self, model: Model, row: int) -> None:
-        s = model.state
         v = self.values  # (series, n): each series contiguous, so the sums and the sketch read it fast
-        record_series(v, s, self.n_c)
+        record_series(v, model.state, self.n_c)
         v.sum(axis=1, out=self.sums[row])
         if self.keys is not None:
             QuantileSketch.keys_into(self.keys, v)
@@ -312,8 +342,8 @@ class _Reducer:
             self._counts.append(counts)
         if self.keep:
             k = self.keep
-            for name in KEPT_SERIES:
-                self.kept[name][:, row] = OUTPUTS[name].value(s)[:k]
+            for name, cols in self._columns.items():
+                self._days[name][row] = v[cols, :k]  # float64 (exact copies of the state) to float32
 
     @property
     def sketch(self) -> tuple[NDArray[np.unsignedinteger], NDArray[np.unsignedinteger]] | None:

@@ -282,7 +282,7 @@ def _run(args: argparse.Namespace) -> None:
         f"({rep_days / elapsed:,.0f} replication-days/s), seed {args.seed}, "
         f"{args.workers or 1} process{'es' if (args.workers or 1) > 1 else ''}"
     )
-    paths = ensemble.export(args.out)
+    paths = ensemble.export(args.out, command=sys.argv)
     if not args.no_figure:
         _figure_backend()
         from .plot import projection_figure
@@ -339,7 +339,7 @@ def _sweep(args: argparse.Namespace) -> None:
     for failure in result.failures:
         print(f"failed: {failure}")
     args.out.mkdir(parents=True, exist_ok=True)
-    paths = result.export(args.out)
+    paths = result.export(args.out, command=sys.argv)
     paths.append(design.to_csv(args.out / "design.csv"))
     figure = _sweep_figure(result, design if args.grid else None, args.heatmap, args.out)
     if figure is not None:

@@ -337,22 +337,26 @@ class Empirical(Distribution):
     location_fields: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", tuple(self.values))
-        if self.weights is not None:
-            object.__setattr__(self, "weights", tuple(self.weights))
+        for key in ("values", "weights"):  # lists (a scalar or a table is an error of the scenario, found in _check)
+            given = getattr(self, key)
+            if isinstance(given, (list, tuple, np.ndarray)):
+                object.__setattr__(self, key, tuple(x.item() if isinstance(x, np.generic) else x for x in given))
 
     def _check(self, path: str) -> None:
-        values = np.asarray(self.values, dtype=object)
-        if values.size == 0:
-            raise ScenarioError(f"{path}.values", list(self.values), "at least one value")
+        if not isinstance(self.values, tuple) or not self.values:
+            raise ScenarioError(f"{path}.values", self.values, "a list of at least one value")
+        if self.weights is not None and not isinstance(self.weights, tuple):
+            raise ScenarioError(f"{path}.weights", self.weights, "a list of positive numbers, one per value")
         for i, v in enumerate(self.values):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+            too_big = isinstance(v, int) and abs(v) > 2**1023
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or too_big or not math.isfinite(float(v)):
                 raise ScenarioError(f"{path}.values", v, f"finite numbers (value {i})")
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ScenarioError(f"{path}.weights", len(self.weights), f"one weight per value ({len(self.values)})")
             for i, w in enumerate(self.weights):
-                if isinstance(w, bool) or not isinstance(w, (int, float)) or not (math.isfinite(float(w)) and w > 0):
+                bad = isinstance(w, bool) or not isinstance(w, (int, float)) or isinstance(w, int) and w > 2**1023
+                if bad or not (math.isfinite(float(w)) and w > 0):
                     raise ScenarioError(f"{path}.weights", w, f"positive finite weights (weight {i})")
         if not isinstance(self.group, str):
             raise ScenarioError(f"{path}.group", self.group, "a string")

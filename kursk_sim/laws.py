@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.integrate import solve_ivp
 
 __all__ = [
     "PRESETS",
@@ -158,6 +157,8 @@ def solve_ode(
         da = -float(expected_losses(k_defender, d, a, pa, qa)) if a > 0 else 0.0
         dd = -float(expected_losses(k_attacker, a, d, pd, qd)) if d > 0 else 0.0
         return [da + fa(t), dd + fd(t)]
+
+    from scipy.integrate import solve_ivp  # here, not at the top: it takes half a second to import
 
     sol = solve_ivp(
         rhs,

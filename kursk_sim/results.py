@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,18 +45,36 @@ def _need(module: str, extra: str) -> Any:
         raise ImportError(f"this needs the optional dependency '{module}': pip install 'kursk-sim[{extra}]'") from None
 
 
-@dataclass(frozen=True)
-class LabelledArray:
+@dataclass(frozen=True, eq=False, repr=False)
+class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
     """A NumPy array with named dimensions and coordinate labels.
 
     A light stand-in for :class:`xarray.DataArray` that needs no extra
     dependency; :meth:`to_xarray` and :meth:`to_pandas` convert when those
     libraries are installed.
 
+    It behaves as an array to NumPy: ``np.asarray(a)`` gives its values,
+    it has :attr:`shape`, :attr:`ndim`, :attr:`dtype` and :attr:`size`,
+    ``len()`` and iteration run over the first dimension, and arithmetic,
+    comparisons and ufuncs (``a - b``, ``a > 0``, ``np.log(a)``) return
+    LabelledArrays with the same labels when the shape is unchanged (plain
+    arrays otherwise; reductions such as ``np.mean(a)`` give plain arrays).
+    Two LabelledArrays combine only if they have the same dimensions and
+    labels. ``a[i, j]`` and :meth:`isel` select by position, :meth:`sel`
+    by label.
+
+    The values are a **read-only** view: the arrays of an
+    :class:`Ensemble` are shared, not copied, and cannot be changed through
+    it. ``np.array(a)`` (or ``a.values.copy()``) gives a writable copy.
+
     Attributes
     ----------
     name, units : str
+        ``units`` is kept by ``+``, ``-``, ``abs``, ``minimum``...,
+        combined by ``*`` and ``/``, and empty after comparisons and other
+        ufuncs.
     values : ndarray
+        Read-only.
     dims : tuple of str
         e.g. ``("quantile", "date", "contingent")``.
     coords : dict of str to ndarray
@@ -71,6 +90,16 @@ class LabelledArray:
     ...                   {"q": np.array([0.1, 0.9]), "c": np.array(["a", "b", "c"])})
     >>> float(a.sel(q=0.9, c="b"))
     4.0
+    >>> a.shape, a.ndim, len(a)
+    ((2, 3), 2, 2)
+    >>> a - a
+    <LabelledArray 'x - x' (q: 2, c: 3) [km²]>
+    >>> (2 * a)[1, 1:]
+    <LabelledArray '2 * x' (c: 2) [km²]>
+    >>> np.asarray(a[0]).tolist()
+    [0.0, 1.0, 2.0]
+    >>> a.values.flags.writeable
+    False
     """
 
     name: str
@@ -80,27 +109,204 @@ class LabelledArray:
     coords: dict[str, NDArray[Any]]
     aux: dict[str, tuple[str, NDArray[Any]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        values = _readonly(self.values)
+        dims = tuple(self.dims)
+        if len(dims) != values.ndim:
+            raise ValueError(f"dims: got {dims}, expected {values.ndim} names for values of shape {values.shape}")
+        coords = {}
+        for dim, n in zip(dims, values.shape, strict=True):
+            coord = _readonly(self.coords[dim]) if dim in self.coords else _readonly(np.arange(n))
+            if coord.shape != (n,):
+                raise ValueError(f"coords[{dim!r}]: got {coord.shape[0] if coord.ndim else 0} labels, expected {n}")
+            coords[dim] = coord
+        aux = {k: (d, _readonly(v)) for k, (d, v) in self.aux.items()}
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "dims", dims)
+        object.__setattr__(self, "coords", coords)
+        object.__setattr__(self, "aux", aux)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # unpickled arrays are writable: make them views again
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    # ------------------------------------------------------------ as an array
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of :attr:`values`, one length per dimension."""
+        return self.values.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.values.ndim
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """Data type of :attr:`values`."""
+        return self.values.dtype
+
+    @property
+    def size(self) -> int:
+        """Number of values."""
+        return self.values.size
+
+    def __len__(self) -> int:
+        if not self.dims:
+            raise TypeError("len() of a 0-d LabelledArray")
+        return self.values.shape[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        """Along the first dimension: LabelledArrays of the other dimensions (scalars if none)."""
+        for i in range(len(self)):
+            yield self.isel(**{self.dims[0]: i})
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
+        """The values (read-only unless copied), as NumPy 2's ``__array__`` protocol asks."""
+        if copy is False:
+            if dtype is not None and np.dtype(dtype) != self.values.dtype:
+                raise ValueError(f"cannot convert {self.values.dtype} values to {np.dtype(dtype)} without a copy")
+            return self.values
+        values = self.values if dtype is None else self.values.astype(dtype, copy=False)
+        return np.array(values, copy=True) if copy else values
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        outs = kwargs.get("out", ())
+        if any(isinstance(x, LabelledArray) for x in outs):
+            raise TypeError("a LabelledArray is read-only: it cannot be a ufunc's out=; use np.array(a) for a copy")
+        if any(not isinstance(x, LabelledArray) and _defers(x) for x in inputs + tuple(outs)):
+            # an xarray or pandas operand: it handles our plain values, with its own labels
+            return getattr(ufunc, method)(*(x.values if isinstance(x, LabelledArray) else x for x in inputs), **kwargs)
+        labelled = [x for x in inputs if isinstance(x, LabelledArray)]
+        first = labelled[0]
+        for other in labelled[1:]:
+            first._check_aligned(other, ufunc.__name__)
+        result = getattr(ufunc, method)(*(x.values if isinstance(x, LabelledArray) else x for x in inputs), **kwargs)
+        if method != "__call__" or outs:
+            return result
+        name = _ufunc_name(ufunc, inputs)
+        units = _ufunc_units(ufunc, inputs)
+        aux: dict[str, tuple[str, NDArray[Any]]] = {}
+        for x in reversed(labelled):
+            aux |= x.aux
+
+        def wrap(r: Any) -> Any:
+            if np.shape(r) != first.shape:
+                return r
+            return LabelledArray(name, units, np.asarray(r), first.dims, dict(first.coords), aux)
+
+        return tuple(wrap(r) for r in result) if isinstance(result, tuple) else wrap(result)
+
+    def _check_aligned(self, other: LabelledArray, what: str) -> None:
+        if other.dims != self.dims or other.shape != self.shape:
+            raise ValueError(
+                f"{what}: '{self.name}' {dict(zip(self.dims, self.shape, strict=True))} and '{other.name}' "
+                f"{dict(zip(other.dims, other.shape, strict=True))} have different dimensions; "
+                "select or transpose one first (or combine their .values)"
+            )
+        for dim in self.dims:
+            if not np.array_equal(self.coords[dim], other.coords[dim]):
+                raise ValueError(f"{what}: '{self.name}' and '{other.name}' have different {dim} labels")
+
+    # ------------------------------------------------------------ selection
     def sel(self, **labels: Any) -> Any:
         """Select by label: ``sel(date="2025-03-01", contingent="ua", quantile=0.5)``.
 
         Returns a smaller LabelledArray, or a scalar when every dimension is
         selected. Unknown labels raise ``KeyError`` naming the choices.
         """
+        for dim in labels:
+            if dim not in self.dims:
+                raise KeyError(f"no dimension '{dim}'; dimensions are {self.dims}")
+        return self.isel(**{dim: self._index(dim, label) for dim, label in labels.items()})
+
+    def isel(self, **indexers: Any) -> Any:
+        """Select by position along named dimensions: ``isel(date=-1, quantile=slice(0, 2))``.
+
+        Each indexer is an integer (the dimension is dropped), a slice, or a
+        one-dimensional array of integers or booleans (the dimension is kept,
+        with the chosen labels); each applies to its own dimension.
+        Returns a LabelledArray, or a scalar when every dimension is dropped.
+
+        Examples
+        --------
+        >>> a = LabelledArray("x", "", np.arange(6.0).reshape(2, 3), ("q", "c"), {})
+        >>> a.isel(c=[0, 2])
+        <LabelledArray 'x' (q: 2, c: 2) []>
+        >>> float(a.isel(q=-1, c=0))
+        3.0
+        """
         values = self.values
         dims = list(self.dims)
         coords = dict(self.coords)
-        for dim, label in labels.items():
+        aux = dict(self.aux)
+        for dim, idx in indexers.items():
             if dim not in dims:
                 raise KeyError(f"no dimension '{dim}'; dimensions are {tuple(dims)}")
             axis = dims.index(dim)
-            idx = self._index(dim, label)
-            values = np.take(values, idx, axis=axis)
-            dims.pop(axis)
-            coords.pop(dim)
+            n = values.shape[axis]
+            if isinstance(idx, (int, np.integer)) and not isinstance(idx, (bool, np.bool_)):
+                i = int(idx)
+                if not -n <= i < n:
+                    raise IndexError(f"{dim}: index {i} is out of range for {n} labels")
+                values = np.take(values, i, axis=axis)
+                dims.pop(axis)
+                coords.pop(dim)
+                aux = {k: (d, v) for k, (d, v) in aux.items() if d != dim}
+                continue
+            if isinstance(idx, slice):
+                chosen: Any = idx
+            else:
+                arr = np.asarray(idx)
+                if arr.dtype == bool and arr.shape == (n,):
+                    chosen = np.flatnonzero(arr)
+                elif arr.ndim == 1 and (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+                    chosen = arr.astype(np.intp)
+                    if chosen.size and not ((chosen >= -n) & (chosen < n)).all():
+                        raise IndexError(f"{dim}: indices {idx!r} out of range for {n} labels")
+                else:
+                    raise TypeError(
+                        f"{dim}: got {idx!r}, expected an integer, a slice or a 1-d array of integers "
+                        f"or of {n} booleans"
+                    )
+            where: list[Any] = [slice(None)] * values.ndim
+            where[axis] = chosen
+            values = values[tuple(where)]
+            coords[dim] = coords[dim][chosen]
+            aux = {k: (d, v[chosen] if d == dim else v) for k, (d, v) in aux.items()}
         if not dims:
             return values[()]
-        aux = {k: (d, v) for k, (d, v) in self.aux.items() if d in dims}
         return LabelledArray(self.name, self.units, values, tuple(dims), coords, aux)
+
+    def __getitem__(self, key: Any) -> Any:
+        """Select by position, ``a[0, 10:20]``: integers, slices, ``...`` and 1-d integer or boolean arrays.
+
+        Each index applies to its own dimension (as :meth:`isel`). A
+        boolean array of the full shape (``a[a > 0]``) gives a plain 1-d
+        array of the chosen values.
+        """
+        if isinstance(key, LabelledArray):
+            key = key.values
+        if isinstance(key, np.ndarray) and key.dtype == bool and key.ndim > 1:
+            if key.shape != self.shape:
+                raise IndexError(f"boolean index of shape {key.shape} for values of shape {self.shape}")
+            return self.values[key]
+        parts = key if isinstance(key, tuple) else (key,)
+        ellipses = [i for i, p in enumerate(parts) if p is Ellipsis]
+        if len(ellipses) > 1:
+            raise IndexError("an index can only have a single ellipsis ('...')")
+        if ellipses:
+            at = ellipses[0]
+            fill = (slice(None),) * (self.ndim - len(parts) + 1)
+            parts = parts[:at] + fill + parts[at + 1 :]
+        if len(parts) > self.ndim:
+            raise IndexError(f"too many indices: {len(parts)} for dimensions {self.dims}")
+        if any(p is None for p in parts):
+            raise TypeError("a LabelledArray cannot add dimensions (None / np.newaxis); use np.asarray(a) first")
+        return self.isel(**dict(zip(self.dims, parts, strict=False)))
 
     def _index(self, dim: str, label: Any) -> int:
         coord = self.coords[dim]
@@ -116,15 +322,16 @@ class LabelledArray:
             raise KeyError(f"{dim}={label!r} not found; labels are {shown}")
         return int(hits[0])
 
+    # ------------------------------------------------------------ conversion
     def to_xarray(self) -> Any:
-        """As an :class:`xarray.DataArray` (needs the ``xarray`` extra)."""
+        """As an :class:`xarray.DataArray` (needs the ``xarray`` extra); shares the read-only values."""
         xr = _need("xarray", "xarray")
         coords: dict[str, Any] = dict(self.coords)
         coords |= {name: (dim, values) for name, (dim, values) in self.aux.items()}
         return xr.DataArray(self.values, dims=self.dims, coords=coords, name=self.name, attrs={"units": self.units})
 
     def to_pandas(self) -> Any:
-        """As a pandas DataFrame indexed by date (needs the ``pandas`` extra).
+        """As a pandas DataFrame indexed by date (needs the ``pandas`` extra); a writable copy.
 
         A ``(date, contingent)`` array becomes one column per contingent; a
         ``(quantile, date[, contingent])`` array gets one column per
@@ -135,13 +342,87 @@ class LabelledArray:
             raise ValueError("to_pandas needs a 'date' dimension")
         moved = np.moveaxis(self.values, self.dims.index("date"), 0)
         others = [d for d in self.dims if d != "date"]
-        flat = moved.reshape(moved.shape[0], -1)
+        flat = np.array(moved.reshape(moved.shape[0], -1))
         columns = pd.MultiIndex.from_product([self.coords[d] for d in others], names=others) if others else [self.name]
         return pd.DataFrame(flat, index=pd.DatetimeIndex(self.coords["date"], name="date"), columns=columns)
 
     def __repr__(self) -> str:
         shape = ", ".join(f"{d}: {n}" for d, n in zip(self.dims, self.values.shape, strict=True))
         return f"<LabelledArray '{self.name}' ({shape}) [{self.units}]>"
+
+
+def _readonly(a: Any) -> NDArray[Any]:
+    """A read-only view of ``a`` (the array itself is left writable for its owner)."""
+    view = np.asarray(a).view()
+    view.flags.writeable = False
+    return view
+
+
+def _defers(x: Any) -> bool:
+    """Whether ``x`` has its own ``__array_ufunc__`` (xarray, pandas): let it handle the operation."""
+    own = getattr(type(x), "__array_ufunc__", None)
+    return own is not None and own is not np.ndarray.__array_ufunc__
+
+
+_SYMBOLS = {
+    np.add: "+",
+    np.subtract: "-",
+    np.multiply: "*",
+    np.true_divide: "/",
+    np.floor_divide: "//",
+    np.remainder: "%",
+    np.power: "**",
+    np.less: "<",
+    np.less_equal: "<=",
+    np.equal: "==",
+    np.not_equal: "!=",
+    np.greater: ">",
+    np.greater_equal: ">=",
+    np.bitwise_and: "&",
+    np.bitwise_or: "|",
+    np.bitwise_xor: "^",
+}
+_UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
+_KEEP_UNITS = {
+    np.add, np.subtract, np.negative, np.positive, np.absolute, np.fabs, np.maximum, np.minimum, np.fmax, np.fmin,
+    np.rint, np.floor, np.ceil, np.trunc, np.remainder, np.fmod, np.copysign,
+}  # fmt: skip
+
+
+def _term(x: Any) -> str:
+    if isinstance(x, LabelledArray):
+        return f"({x.name})" if " " in x.name else x.name
+    if np.ndim(x) == 0:
+        try:
+            return f"{x:g}"
+        except (TypeError, ValueError):
+            return str(x)
+    return "array"
+
+
+def _ufunc_name(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> str:
+    if len(inputs) == 1 and ufunc in _UNARY:
+        return f"{_UNARY[ufunc]}{_term(inputs[0])}"
+    if len(inputs) == 2 and ufunc in _SYMBOLS:
+        return f"{_term(inputs[0])} {_SYMBOLS[ufunc]} {_term(inputs[1])}"
+    return f"{ufunc.__name__}({', '.join(_term(x) for x in inputs)})"
+
+
+def _ufunc_units(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> str:
+    units = [x.units if isinstance(x, LabelledArray) else None for x in inputs]
+    known = {u for u in units if u is not None}
+    if ufunc in _KEEP_UNITS:
+        return known.pop() if len(known) == 1 else ""
+    if ufunc is np.multiply:
+        return "·".join(u for u in units if u)
+    if ufunc in (np.true_divide, np.floor_divide) and len(units) == 2:
+        top, bottom = units
+        if top is not None and bottom is not None:
+            return "" if top == bottom else f"{top}/{bottom}"
+        return top if top is not None else (f"1/{bottom}" if bottom else "")
+    if ufunc is np.power and units[0] and units[1] is None and np.ndim(inputs[1]) == 0:
+        return units[0] if inputs[1] == 1 else f"{units[0]}^{_term(inputs[1])}"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -226,6 +507,12 @@ class Ensemble:
     (see :mod:`kursk_sim.sketch`). Means, event probabilities and event-date
     quantiles are always exact.
 
+    Every array an Ensemble hands out (trajectories, quantiles, means,
+    :attr:`final`, :attr:`values`, :attr:`dates`, ...) is either new or a
+    **read-only** view of its own buffers: writing into one raises
+    ``ValueError: assignment destination is read-only`` instead of changing
+    later results. ``np.array(x)`` gives a writable copy.
+
     Attributes
     ----------
     scenario : Scenario
@@ -266,26 +553,42 @@ class Ensemble:
         values: dict[str, NDArray[np.float64]] | None = None,
     ) -> None:
         self.scenario = scenario
-        self.values = dict(values or {})
+        self._values = {k: _readonly(v) for k, v in (values or {}).items()}
         self.seed = seed
         self.replications = int(replications)
         self.chunk_size = int(chunk_size)
         self.contingents = scenario.contingent_ids
         start = np.datetime64(scenario.start_date, "D")
-        self.dates = start + np.arange(scenario.horizon_days + 1)
-        self._sums = sums
-        self._event_counts = event_counts
+        self._dates = _readonly(start + np.arange(scenario.horizon_days + 1))
+        # read-only views: what the accessors hand out cannot change later results
+        self._sums = _readonly(sums)
+        self._event_counts = {k: _readonly(v) for k, v in event_counts.items()}
         self._sketch = sketch
         kept = kept or {}
-        self._traj = {k: v for k, v in kept.items() if "." not in k}
-        self.final = {k.split(".", 1)[1]: v for k, v in kept.items() if k.startswith("final.")}
-        self._event_days = {k.split(".", 1)[1]: v for k, v in kept.items() if k.startswith("event.")}
+        self._traj = {k: _readonly(v) for k, v in kept.items() if "." not in k}
+        self._final = {k.split(".", 1)[1]: _readonly(v) for k, v in kept.items() if k.startswith("final.")}
+        self._event_days = {k.split(".", 1)[1]: _readonly(v) for k, v in kept.items() if k.startswith("event.")}
         self.kept = int(next(iter(self._traj.values())).shape[0]) if self._traj else 0
         self.exact_quantiles = self.kept == self.replications
         if not self.exact_quantiles and sketch is None:
             raise ValueError("an Ensemble that did not keep every replication needs a sketch")
 
     # -------------------------------------------------------------- access
+    @property
+    def dates(self) -> NDArray[np.datetime64]:
+        """``start_date .. end_date``, one per row (read-only)."""
+        return _readonly(self._dates)
+
+    @property
+    def final(self) -> dict[str, NDArray[np.float64]]:
+        """Exact (float64) end state per kept replication and contingent: a new dict of read-only arrays."""
+        return {k: _readonly(v) for k, v in self._final.items()}
+
+    @property
+    def values(self) -> dict[str, NDArray[np.float64]]:
+        """Parameters set per replication (``simulate(..., values=)``): a new dict of read-only arrays."""
+        return {k: _readonly(v) for k, v in self._values.items()}
+
     @property
     def event_names(self) -> tuple[str, ...]:
         """Names of the events this run tracks."""
@@ -494,14 +797,7 @@ class Ensemble:
         q : (low, mid, high)
             The quantiles shown as ``mid [low-high]``.
         """
-        if dates is None:
-            firsts = [d for d in self.dates if str(d).endswith("-01")]
-            idx = sorted({0, *[int((d - self.dates[0]).astype(int)) for d in firsts], len(self.dates) - 1})
-        else:
-            idx = [int((np.datetime64(d, "D") - self.dates[0]).astype(int)) for d in dates]
-            bad = [d for d, i in zip(dates, idx, strict=True) if not 0 <= i < len(self.dates)]
-            if bad:
-                raise ValueError(f"dates: {bad} fall outside the run {self.dates[0]}..{self.dates[-1]}")
+        idx = self._projection_days(dates)
         qs = _probabilities(q)
         strength = self._quantile_values("strength", qs, rows=idx)
         area = self._quantile_values("area", qs, rows=idx)
@@ -515,72 +811,274 @@ class Ensemble:
         return Table(title, cols, rows)
 
     # -------------------------------------------------------------- export
-    def export(self, directory: str | Path) -> list[Path]:
-        """Write summary, projection, daily quantiles, event days and the scenario.
+    def to_dataframe(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> Any:
+        """Daily quantiles of every output in long format, as ``quantiles.csv`` (needs the ``pandas`` extra).
 
-        Returns the paths written: ``summary.csv``, ``projection.csv``,
-        ``quantiles.csv`` (long form: date, output, contingent, quantile,
-        value), ``event_days.csv`` (per date, how many replications had
-        each event), ``events.csv`` (one row per kept replication; only if
-        some were kept), ``values.csv`` (the values set per replication with
-        ``simulate(values=)``, if any) and ``scenario.toml``.
+        One row per output, quantile, date and contingent; columns ``date``
+        (datetime64), ``output``, ``contingent`` (``-`` for the front's
+        outputs), ``q`` (the probability), ``value`` and ``unit``.
+
+        Examples
+        --------
+        >>> import kursk_sim as ks
+        >>> ens = ks.simulate(ks.load_scenario("kursk-2024"), 20, seed=1)
+        >>> df = ens.to_dataframe()
+        >>> list(df.columns)
+        ['date', 'output', 'contingent', 'q', 'value', 'unit']
+        >>> row = df[(df.output == "area") & (df.q == 0.5)].iloc[-1]
+        >>> bool(row.value == ens.quantiles("area").sel(quantile=0.5)[-1])
+        True
         """
+        return _frame(self._quantile_table(q))
+
+    def to_dataset(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> Any:
+        """Daily quantiles and means of every output and the event counts, as an :class:`xarray.Dataset`.
+
+        Needs the ``xarray`` extra. Variables: ``<output>_quantiles``
+        ``(quantile, date[, contingent])``, ``<output>_mean``
+        ``(date[, contingent])``, and if the run tracks events
+        ``event_count`` ``(event, date)`` (replications with the event on
+        each date), ``event_never`` ``(event,)`` (replications without it)
+        and ``event_date_quantiles`` ``(quantile, event)`` (NaT if it never
+        happened). The attributes are those of ``run.json`` (nested values
+        as JSON text). ``to_dataset().to_netcdf(path, engine="scipy")``
+        writes NetCDF without the netCDF4 library, as :meth:`export` does.
+
+        Examples
+        --------
+        >>> import kursk_sim as ks
+        >>> ds = ks.simulate(ks.load_scenario("kursk-2024"), 20, seed=1).to_dataset()
+        >>> ds["strength_quantiles"].dims
+        ('quantile', 'date', 'contingent')
+        >>> ds.attrs["scenario"]
+        'kursk-2024'
+        """
+        xr = _need("xarray", "xarray")
+        qs = _probabilities(q)
+        data: dict[str, Any] = {}
+        for name in OUTPUT_NAMES:
+            data[f"{name}_quantiles"] = self.quantiles(name, qs).to_xarray()
+            data[f"{name}_mean"] = self.mean(name).to_xarray()
+        events = list(self.event_names)
+        if events:
+            counts = np.stack([self._counts(e) for e in events])
+            coords = {"event": np.array(events), "date": self._dates}
+            units = {"units": "replications"}
+            data["event_count"] = xr.DataArray(counts, dims=("event", "date"), coords=coords, attrs=units)
+            never = self.replications - counts.sum(axis=1)
+            data["event_never"] = xr.DataArray(never, dims=("event",), coords={"event": coords["event"]}, attrs=units)
+            when = np.stack([self.event_quantiles(e, qs) for e in events], axis=1)
+            data["event_date_quantiles"] = xr.DataArray(
+                when, dims=("quantile", "event"), coords={"quantile": qs, "event": coords["event"]}
+            )
+        ds = xr.Dataset(data)
+        ds.attrs.update(_attrs(self._manifest(None, [])))
+        return ds
+
+    def export(
+        self, directory: str | Path, formats: str | Sequence[str] = ("csv",), *, command: Sequence[str] | None = None
+    ) -> list[Path]:
+        """Write the run's tables, a ``run.json`` manifest and the scenario to ``directory``.
+
+        Every table is machine-readable: one type per column, numbers
+        unformatted (exact round trip), dates as ISO ``YYYY-MM-DD``, an
+        empty cell where there is no value (an event that did not happen).
+        ``contingent`` is a contingent id, or ``-`` for the front's outputs
+        (``area``). With ``formats=("csv",)`` the files are:
+
+        ``summary.csv``
+            state on the last date: ``output, contingent, unit, date, mean, q5, q50, q95``.
+        ``event_summary.csv``
+            ``event, probability, happened, never, replications, date_q5, date_q50, date_q95``
+            (``happened`` + ``never`` = ``replications``; dates among the
+            replications where the event happened, empty if none did).
+        ``projection.csv``
+            strength of each contingent and area on the start, the first of
+            each month and the end: ``date, output, contingent, unit, q5, q50, q95``.
+        ``quantiles.csv``
+            every date, as :meth:`to_dataframe`: ``date, output, contingent, q, value, unit``.
+        ``event_days.csv``
+            ``date`` and, per event, how many replications had it on that date.
+        ``events.csv``
+            only if replications were kept: ``replication`` and, per event,
+            its date (empty if it did not happen).
+        ``values.csv``
+            only with ``simulate(values=)``: ``replication`` and each value set.
+
+        ``"parquet"`` writes the same tables as ``.parquet`` files (needs
+        pandas and pyarrow or fastparquet), ``"netcdf"`` writes
+        :meth:`to_dataset` as ``ensemble.nc`` (needs xarray; SciPy's
+        NetCDF 3 writer, no netCDF4 library). Then ``scenario.toml``
+        (exactly what was run) and ``run.json``: the seed (``entropy``,
+        ``spawn_key``), replications, chunk size, kept replications, the
+        scenario's name and the sha256 of ``scenario.toml``, the versions of
+        kursk_sim, Python, NumPy, SciPy and SimPy, the UTC creation time,
+        ``command`` and the files written.
+
+        Parameters
+        ----------
+        directory : path
+            Created if missing; files in it are overwritten.
+        formats : str or sequence of {"csv", "parquet", "netcdf"}
+        command : sequence of str, optional
+            The command line that made the run (e.g. ``sys.argv``), recorded in ``run.json``.
+
+        Returns
+        -------
+        list of Path
+            The files written, ``run.json`` last.
+
+        Examples
+        --------
+        >>> import json, tempfile
+        >>> import kursk_sim as ks
+        >>> ens = ks.simulate(ks.load_scenario("kursk-2024"), 20, seed=1)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     paths = ens.export(tmp, command=["kursk-sim", "run"])
+        ...     manifest = json.loads(paths[-1].read_text())
+        >>> [p.name for p in paths][:3]
+        ['summary.csv', 'event_summary.csv', 'projection.csv']
+        >>> manifest["seed"]["entropy"], manifest["replications"], manifest["command"]
+        (1, 20, ['kursk-sim', 'run'])
+        """
+        chosen = _formats(formats)
+        cmd = _command(command)
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        paths = [self.summary().to_csv(out / "summary.csv"), self.projection().to_csv(out / "projection.csv")]
-        qpath = out / "quantiles.csv"
-        with qpath.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(("date", "output", "contingent", "quantile", "value", "unit"))
-            for name in OUTPUT_NAMES:
-                band = self.quantiles(name)
-                for qi, qv in enumerate(band.coords["quantile"]):
-                    for di, d in enumerate(self.dates):
-                        if not per_contingent(name):
-                            w.writerow((d, name, "-", qv, f"{band.values[qi, di]:.6g}", UNITS[name]))
-                        else:
-                            for ci, cid in enumerate(self.contingents):
-                                w.writerow((d, name, cid, qv, f"{band.values[qi, di, ci]:.6g}", UNITS[name]))
-        paths.append(qpath)
-        dpath = out / "event_days.csv"
-        with dpath.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(("date", *self.event_names))
-            counts = [self._counts(e) for e in self.event_names]
-            for di, d in enumerate(self.dates):
-                w.writerow((d, *(int(c[di]) for c in counts)))
-            w.writerow(("never", *(self.replications - int(c.sum()) for c in counts)))
-        paths.append(dpath)
-        if self.kept:
-            epath = out / "events.csv"
-            with epath.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow(("replication", *self.event_names))
-                dates = {e: self.event_date(e) for e in self.event_names}
-                for r in range(self.kept):
-                    w.writerow((r, *("" if np.isnat(dates[e][r]) else str(dates[e][r]) for e in self.event_names)))
-            paths.append(epath)
-        if self.values:
-            paths.append(self._export_values(out / "values.csv"))
-        paths.append(self.scenario.save(out / "scenario.toml"))
+        paths = _write_tables(out, self._tables(), chosen)
+        if "netcdf" in chosen:
+            path = out / "ensemble.nc"
+            self.to_dataset().to_netcdf(path, engine="scipy")
+            paths.append(path)
+        paths.append(_write_scenario(self.scenario, out / "scenario.toml"))
+        paths.append(_write_manifest(out / "run.json", self._manifest(cmd, paths)))
         return paths
 
-    def _export_values(self, path: Path) -> Path:
-        """The values set per replication, one row per replication (dates as ISO dates)."""
+    def _manifest(self, command: list[str] | None, paths: Sequence[Path]) -> dict[str, Any]:
+        return _manifest_base(
+            "ensemble",
+            self.scenario,
+            self.seed,
+            command,
+            paths,
+            replications=self.replications,
+            chunk_size=self.chunk_size,
+            kept=self.kept,
+            exact_quantiles=self.exact_quantiles,
+            contingents=list(self.contingents),
+            events=list(self.event_names),
+        )
+
+    def _tables(self) -> dict[str, dict[str, NDArray[Any]]]:
+        """The exported tables, name -> column -> values (one type per column)."""
+        tables = {
+            "summary": self._summary_table(),
+            "event_summary": self._event_summary_table(),
+            "projection": self._projection_table(),
+            "quantiles": self._quantile_table(),
+            "event_days": {"date": self._dates} | {e: self._counts(e) for e in self.event_names},
+        }
+        if self.kept:
+            tables["events"] = {"replication": np.arange(self.kept)} | {e: self.event_date(e) for e in self.event_names}
+        if self._values:
+            tables["values"] = self._values_table()
+        return tables
+
+    def _rows_of(self, name: str) -> tuple[NDArray[Any], int]:
+        labels = np.array(self.contingents) if per_contingent(name) else np.array(["-"])
+        return labels, labels.size
+
+    def _summary_table(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, NDArray[Any]]:
+        qs = _probabilities(q)
+        last = len(self._dates) - 1
+        parts: list[dict[str, NDArray[Any]]] = []
+        for name in OUTPUT_NAMES:
+            labels, n = self._rows_of(name)
+            qv = self._quantile_values(name, qs, rows=last).reshape(qs.size, n)
+            part = {
+                "output": np.full(n, name),
+                "contingent": labels,
+                "unit": np.full(n, UNITS[name]),
+                "date": np.full(n, self._dates[last]),
+                "mean": np.atleast_1d(self.mean(name).values[-1]).astype(float),
+            }
+            parts.append(part | {_qname(x): qv[i].astype(float) for i, x in enumerate(qs)})
+        return _concat(parts)
+
+    def _event_summary_table(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, NDArray[Any]]:
+        qs = _probabilities(q)
+        events = list(self.event_names)
+        happened = np.array([int(self._counts(e).sum()) for e in events], dtype=np.int64)
+        when = np.array([self.event_quantiles(e, qs) for e in events], dtype="datetime64[D]").reshape(
+            len(events), qs.size
+        )
+        table = {
+            "event": np.array(events, dtype=str),
+            "probability": happened / self.replications,
+            "happened": happened,
+            "never": self.replications - happened,
+            "replications": np.full(len(events), self.replications, dtype=np.int64),
+        }
+        return table | {f"date_{_qname(x)}": when[:, i] for i, x in enumerate(qs)}
+
+    def _projection_days(self, dates: Sequence[Any] | None) -> list[int]:
+        if dates is None:
+            firsts = [d for d in self._dates if str(d).endswith("-01")]
+            return sorted({0, *[int((d - self._dates[0]).astype(int)) for d in firsts], len(self._dates) - 1})
+        idx = [int((np.datetime64(d, "D") - self._dates[0]).astype(int)) for d in dates]
+        bad = [d for d, i in zip(dates, idx, strict=True) if not 0 <= i < len(self._dates)]
+        if bad:
+            raise ValueError(f"dates: {bad} fall outside the run {self._dates[0]}..{self._dates[-1]}")
+        return idx
+
+    def _projection_table(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, NDArray[Any]]:
+        qs = _probabilities(q)
+        idx = self._projection_days(None)
+        strength = self._quantile_values("strength", qs, rows=idx)  # (q, date, contingent)
+        area = self._quantile_values("area", qs, rows=idx)  # (q, date)
+        values = np.concatenate([strength, area[:, :, None]], axis=2).astype(float)
+        n_c = len(self.contingents)
+        per_date = n_c + 1
+        table = {
+            "date": np.repeat(self._dates[idx], per_date),
+            "output": np.tile(np.array(["strength"] * n_c + ["area"]), len(idx)),
+            "contingent": np.tile(np.array([*self.contingents, "-"]), len(idx)),
+            "unit": np.tile(np.array([UNITS["strength"]] * n_c + [UNITS["area"]]), len(idx)),
+        }
+        return table | {_qname(x): values[i].ravel() for i, x in enumerate(qs)}
+
+    def _quantile_table(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, NDArray[Any]]:
+        qs = _probabilities(q)
+        parts = []
+        for name in OUTPUT_NAMES:
+            labels, n = self._rows_of(name)
+            values = np.asarray(self.quantiles(name, qs).values, dtype=float).reshape(qs.size, len(self._dates), n)
+            rows = values.size
+            parts.append(
+                {
+                    "date": np.tile(np.repeat(self._dates, n), qs.size),
+                    "output": np.full(rows, name),
+                    "contingent": np.tile(labels, qs.size * len(self._dates)),
+                    "q": np.repeat(qs, len(self._dates) * n),
+                    "value": values.ravel(),
+                    "unit": np.full(rows, UNITS[name]),
+                }
+            )
+        return _concat(parts)
+
+    def _values_table(self) -> dict[str, NDArray[Any]]:
+        """The values set per replication (dates as dates)."""
         from .schema import iter_leaves
 
         kinds = {p: spec.kind for p, _, spec in iter_leaves(self.scenario)}
-        names = list(self.values)
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(("replication", *names))
-            for r in range(self.replications):
-                cells = []
-                for name in names:
-                    v = float(self.values[name][r])
-                    cells.append(dt.date.fromordinal(int(v)).isoformat() if kinds.get(name) == "date" else repr(v))
-                w.writerow((r, *cells))
-        return path
+        table: dict[str, NDArray[Any]] = {"replication": np.arange(self.replications)}
+        for name, v in self._values.items():
+            v = np.asarray(v, dtype=float)
+            if kinds.get(name) == "date":
+                table[name] = np.array([dt.date.fromordinal(int(x)) for x in v], dtype="datetime64[D]")
+            else:
+                table[name] = v
+        return table
 
     def __repr__(self) -> str:
         return (
@@ -599,3 +1097,166 @@ def _probabilities(q: Any) -> NDArray[np.float64]:
 def _band(v: ArrayLike) -> str:
     lo, mid, hi = (float(x) for x in np.asarray(v))
     return f"{mid:,.0f} [{lo:,.0f}-{hi:,.0f}]"
+
+
+# ------------------------------------------------------------------ export helpers
+FORMATS = ("csv", "parquet", "netcdf")
+
+
+def _qname(x: float) -> str:
+    return f"q{100 * float(x):g}"
+
+
+def _concat(parts: Sequence[dict[str, NDArray[Any]]]) -> dict[str, NDArray[Any]]:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _frame(table: dict[str, NDArray[Any]]) -> Any:
+    """A pandas DataFrame of a table's columns (dates as datetime64)."""
+    pd = _need("pandas", "pandas")
+    return pd.DataFrame({k: np.array(v) for k, v in table.items()})
+
+
+def _formats(formats: str | Sequence[str]) -> tuple[str, ...]:
+    chosen = (formats,) if isinstance(formats, str) else tuple(formats)
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise ValueError(f"formats: got {formats!r}, expected one or more of {FORMATS}")
+    if "parquet" in chosen:
+        _parquet_engine()
+    if "netcdf" in chosen:
+        _need("xarray", "xarray")
+    return chosen
+
+
+def _parquet_engine() -> str:
+    """The installed Parquet engine, or an ImportError saying what to install."""
+    _need("pandas", "pandas")
+    for engine in ("pyarrow", "fastparquet"):
+        try:
+            __import__(engine)
+        except ImportError:
+            continue
+        return engine
+    raise ImportError(
+        "writing Parquet needs pyarrow or fastparquet: pip install 'kursk-sim[parquet]' (or pip install pyarrow)"
+    )
+
+
+def _command(command: Sequence[str] | None) -> list[str] | None:
+    if command is None:
+        return None
+    if isinstance(command, str) or not all(isinstance(c, str) for c in command):
+        raise TypeError(f"command: got {command!r}, expected a sequence of str such as sys.argv")
+    return list(command)
+
+
+def _csv_cells(values: NDArray[Any]) -> list[str]:
+    """One column as CSV cells: ISO dates, exact numbers (``repr``), empty where missing (NaN, NaT)."""
+    a = np.asarray(values)
+    if np.issubdtype(a.dtype, np.datetime64):
+        return ["" if np.isnat(d) else str(d) for d in a.astype("datetime64[D]")]
+    if a.dtype.kind == "f":
+        return ["" if v != v else repr(v) for v in a.astype(float).tolist()]
+    return [str(v) for v in a.tolist()]
+
+
+def _write_csv(path: Path, table: dict[str, NDArray[Any]]) -> Path:
+    cells = [_csv_cells(v) for v in table.values()]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(table)
+        w.writerows(zip(*cells, strict=True))
+    return path
+
+
+def _write_tables(out: Path, tables: dict[str, dict[str, NDArray[Any]]], formats: Sequence[str]) -> list[Path]:
+    paths = []
+    if "csv" in formats:
+        paths += [_write_csv(out / f"{name}.csv", table) for name, table in tables.items()]
+    if "parquet" in formats:
+        engine = _parquet_engine()
+        for name, table in tables.items():
+            path = out / f"{name}.parquet"
+            _frame(table).to_parquet(path, engine=engine, index=False)
+            paths.append(path)
+    return paths
+
+
+def _write_scenario(scenario: Scenario, path: Path) -> Path:
+    """The scenario's TOML, byte for byte the text ``run.json`` hashes (no newline translation)."""
+    path.write_bytes(scenario.to_toml().encode("utf-8"))
+    return path
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    from . import __version__
+
+    out = {"kursk_sim": __version__, "python": platform.python_version()}
+    for name in ("numpy", "scipy", "simpy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:  # pragma: no cover - vendored or renamed
+            out[name] = str(getattr(__import__(name), "__version__", "unknown"))
+    return out
+
+
+def _manifest_base(
+    kind: str,
+    scenario: Scenario,
+    seed: np.random.SeedSequence,
+    command: list[str] | None,
+    paths: Sequence[Path],
+    **fields: Any,
+) -> dict[str, Any]:
+    """What ``run.json`` records: enough to repeat the run and to check the files are its own."""
+    import hashlib
+    import platform
+
+    entropy = seed.entropy
+    text = scenario.to_toml()
+    return {
+        "kind": kind,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "scenario": {
+            "name": scenario.name,
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "start_date": scenario.start_date.isoformat(),
+            "end_date": scenario.end_date.isoformat(),
+        },
+        "seed": {
+            "entropy": int(entropy) if np.ndim(entropy) == 0 else [int(x) for x in entropy],
+            "spawn_key": [int(x) for x in seed.spawn_key],
+        },
+        **fields,
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "files": [p.name for p in paths],
+    }
+
+
+def _write_manifest(path: Path, manifest: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _attrs(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest as NetCDF 3 attributes: numbers that fit in 32 bits, text otherwise (nested values as JSON)."""
+    out: dict[str, Any] = {}
+    for key, value in manifest.items():
+        if key == "files":
+            continue
+        if key == "scenario":
+            out["scenario"] = value["name"]
+            out["scenario_sha256"] = value["sha256"]
+        elif isinstance(value, bool):
+            out[key] = int(value)
+        elif isinstance(value, (float, str)) or (isinstance(value, int) and -(2**31) <= value < 2**31):
+            out[key] = value
+        else:
+            out[key] = json.dumps(value)
+    return out

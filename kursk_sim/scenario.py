@@ -173,6 +173,8 @@ class Scenario:
         ScenarioError
             Naming the parameter path, the value and what was expected.
         """
+        if not isinstance(data, Mapping):
+            raise ScenarioError("", type(data).__name__, "a table (a dict) of the scenario's keys")
         for rule in RULES:
             if rule.read_files is not None:
                 data = rule.read_files(data, None if base is None else Path(base))
@@ -289,6 +291,8 @@ class Scenario:
         """
         data = self.to_dict()
         for path, value in changes.items():
+            if not isinstance(path, str):
+                raise ScenarioError(str(path), value, "a dotted parameter path (a string)")
             parts = path.split(".")
             node = data
             for i, part in enumerate(parts[:-1]):

@@ -197,6 +197,8 @@ def unknown_key(path: str, key: str, value: Any, known: list[str]) -> ScenarioEr
 
 
 def _coerce_date(value: Any, path: str) -> dt.date:
+    if isinstance(value, np.datetime64) and not np.isnat(value):
+        value = value.astype("datetime64[D]").item()
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -282,6 +284,7 @@ def _parse_fixed(raw: Any, spec: Spec, path: str) -> Any:
             raise ScenarioError(path, raw, "a string")
         return raw
     if spec.kind == "bool":
+        raw = bool(raw) if isinstance(raw, np.bool_) else raw
         if not isinstance(raw, bool):
             raise ScenarioError(path, raw, "true or false")
         return raw
@@ -374,6 +377,8 @@ def parse_section(
     kwargs: dict[str, Any] = {}
     extras: dict[str, Any] = {}
     for key, value in raw.items():
+        if not isinstance(key, str):
+            raise ScenarioError(path, key, "keys that are names (strings)")
         sub = f"{path}.{key}" if path else key
         if key not in known:
             if extra is not None and isinstance(value, Mapping) and "value" not in value and "dist" not in value:

@@ -18,7 +18,6 @@ the differences, usually far below the unpaired one.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +28,24 @@ from numpy.typing import NDArray
 
 from .chunks import ChunkFailure, series_columns
 from .point_reduction import PointReduction, PointTotals
-from .results import OUTPUT_NAMES, UNITS, LabelledArray, Table, _need, _probabilities
+from .results import (
+    OUTPUT_NAMES,
+    UNITS,
+    LabelledArray,
+    Table,
+    _attrs,
+    _command,
+    _concat,
+    _formats,
+    _frame,
+    _manifest_base,
+    _need,
+    _probabilities,
+    _readonly,
+    _write_manifest,
+    _write_scenario,
+    _write_tables,
+)
 from .rules import per_contingent
 from .scenario import Scenario
 from .sketch import BIN_VALUES, histogram_quantiles
@@ -64,6 +80,10 @@ class SweepResult:
     rerun_alone : ndarray of bool
         Points whose chunk raised and that were run again on their own
         (valid results, not paired with the reference).
+
+    Every array handed out (means, quantiles, probabilities, the
+    attributes above) is new or a read-only view: writing into one raises
+    instead of changing later results.
     """
 
     def __init__(
@@ -86,14 +106,36 @@ class SweepResult:
         self.reduction = reduction
         self.reference = reduction.reference
         self._totals = totals
-        self.completed = totals.count.copy()
-        self.rerun_alone = totals.alone.copy()
+        self._completed = _readonly(totals.count.copy())
+        self._rerun_alone = _readonly(totals.alone.copy())
         self.failures = list(failures)
         self.contingents = scenario.contingent_ids
-        self._days = np.asarray(reduction.days)
-        self.dates = np.datetime64(scenario.start_date, "D") + self._days
-        self.quantile_dates = np.datetime64(scenario.start_date, "D") + np.asarray(reduction.quantile_days, dtype=int)
+        self._days = _readonly(np.asarray(reduction.days))
+        start = np.datetime64(scenario.start_date, "D")
+        self._dates = _readonly(start + self._days)
+        self._quantile_dates = _readonly(start + np.asarray(reduction.quantile_days, dtype=int))
         self.every_date = self._days.size == scenario.horizon_days + 1
+
+    # read-only views: what a SweepResult hands out cannot change later results
+    @property
+    def completed(self) -> NDArray[np.int64]:
+        """Replications that finished, per point (read-only)."""
+        return _readonly(self._completed)
+
+    @property
+    def rerun_alone(self) -> NDArray[np.bool_]:
+        """Points run again on their own after their chunk raised (read-only)."""
+        return _readonly(self._rerun_alone)
+
+    @property
+    def dates(self) -> NDArray[np.datetime64]:
+        """The recorded dates (read-only)."""
+        return _readonly(self._dates)
+
+    @property
+    def quantile_dates(self) -> NDArray[np.datetime64]:
+        """The dates with quantiles (read-only)."""
+        return _readonly(self._quantile_dates)
 
     # ------------------------------------------------------------ labels
     @property
@@ -341,7 +383,7 @@ class SweepResult:
         Variables: ``<output>_mean``, ``<output>_se``, ``<output>_quantiles``
         (if kept), ``<output>_difference`` and ``_difference_se`` (if
         paired), ``<event>_probability`` (by each date) and its ``_se``.
-        Each design path is a coordinate along ``point``.
+        Each design path is a coordinate along ``point``; the attributes are those of ``run.json``.
         """
         xr = _need("xarray", "xarray")
         data: dict[str, Any] = {}
@@ -362,6 +404,7 @@ class SweepResult:
                 se = np.sqrt(p.values * (1 - p.values) / n)
             data[f"{event}_probability_se"] = self._labelled(p.name, "share", se, ("point", "date")).to_xarray()
         ds = xr.Dataset(data)
+        ds.attrs.update(_attrs(self._manifest(None, [])))  # as run.json, nested values as JSON text
         ds.attrs.update(
             scenario=self.scenario.name,
             replications=self.replications,
@@ -381,71 +424,124 @@ class SweepResult:
         Columns: ``point``, each design path, ``date``, ``output``,
         ``contingent`` (``-`` for area and events), ``unit``, ``mean``,
         ``standard_error``; events appear as outputs ``P(<event>)`` (the
-        probability by each date).
+        probability by each date). ``means.csv`` holds the same table.
         """
-        pd = _need("pandas", "pandas")
-        frames = []
+        return _frame(self._means_table())
+
+    def _means_table(self) -> dict[str, NDArray[Any]]:
+        parts = []
         for name in OUTPUT_NAMES:
             m, e = self.mean(name), self.standard_error(name)
             cont = m.coords.get("contingent", np.array(["-"]))
             values = m.values if per_contingent(name) else m.values[..., None]
             errors = e.values if per_contingent(name) else e.values[..., None]
-            frames.append(self._tidy(pd, name, UNITS[name], cont, values, errors))
+            parts.append(self._tidy(name, UNITS[name], cont, values, errors))
         for event in self.event_names:
             p = self._event_by_date(event).values[..., None]
             with np.errstate(invalid="ignore", divide="ignore"):
-                se = np.sqrt(p * (1 - p) / self.completed[:, None, None])
-            frames.append(self._tidy(pd, f"P({event})", "share", np.array(["-"]), p, se))
-        return pd.concat(frames, ignore_index=True)
+                se = np.sqrt(p * (1 - p) / self._completed[:, None, None])
+            parts.append(self._tidy(f"P({event})", "share", np.array(["-"]), p, se))
+        return _concat(parts)
 
-    def _tidy(self, pd: Any, name: str, unit: str, cont: NDArray[Any], mean: NDArray[Any], se: NDArray[Any]) -> Any:
+    def _tidy(
+        self, name: str, unit: str, cont: NDArray[Any], mean: NDArray[Any], se: NDArray[Any]
+    ) -> dict[str, NDArray[Any]]:
         p, d, c = mean.shape
         point = np.repeat(np.arange(p), d * c)
-        frame = {"point": point}
+        frame: dict[str, NDArray[Any]] = {"point": point}
         for path in self.points.paths:
             frame[path] = np.asarray(self.points[path])[point]
         frame |= {
-            "date": np.tile(np.repeat(self.dates, c), p),
-            "output": name,
-            "contingent": np.tile(cont, p * d),
-            "unit": unit,
-            "mean": mean.ravel(),
-            "standard_error": se.ravel(),
+            "date": np.tile(np.repeat(self._dates, c), p),
+            "output": np.full(point.size, name),
+            "contingent": np.tile(np.asarray(cont), p * d),
+            "unit": np.full(point.size, unit),
+            "mean": np.asarray(mean, dtype=float).ravel(),
+            "standard_error": np.asarray(se, dtype=float).ravel(),
         }
-        return pd.DataFrame(frame)
+        return frame
 
-    def export(self, directory: str | Path) -> list[Path]:
-        """Write ``points.csv`` (the design and each point's replications), ``means.csv`` (tidy, as
-        :meth:`to_pandas`), ``table.csv`` (:meth:`table`) and ``scenario.toml``; returns the paths."""
+    def _points_table(self) -> dict[str, NDArray[Any]]:
+        table: dict[str, NDArray[Any]] = {"point": np.arange(self.n_points)}
+        table |= {path: np.asarray(self.points[path]) for path in self.points.paths}
+        return table | {"replications": self._completed.astype(np.int64), "rerun_alone": self._rerun_alone.astype(bool)}
+
+    def _table_table(self) -> dict[str, NDArray[Any]]:
+        """:meth:`table` on the last date, as numbers: means and standard errors in their own columns."""
+        k = self._days.size - 1
+        table = self._points_table()
+        del table["replications"], table["rerun_alone"]
+        table["date"] = np.full(self.n_points, self._dates[k])
+        strength, se = self.mean("strength"), self.standard_error("strength")
+        for ci, c in enumerate(self.contingents):
+            table[f"{c} strength"] = np.asarray(strength.values[:, k, ci], dtype=float)
+            table[f"{c} strength se"] = np.asarray(se.values[:, k, ci], dtype=float)
+        table["area"] = np.asarray(self.mean("area").values[:, k], dtype=float)
+        table["area se"] = np.asarray(self.standard_error("area").values[:, k], dtype=float)
+        for e in self.event_names:
+            table[f"P({e})"] = np.asarray(self.probability(e).values, dtype=float)
+        return table
+
+    def export(
+        self, directory: str | Path, formats: str | Sequence[str] = ("csv",), *, command: Sequence[str] | None = None
+    ) -> list[Path]:
+        """Write the sweep's tables, a ``run.json`` manifest and the scenario to ``directory``; returns the paths.
+
+        Every table is machine-readable: one type per column, numbers
+        unformatted, dates ISO ``YYYY-MM-DD``, empty cells where there is no
+        value (a point with no finished replication). With
+        ``formats=("csv",)``:
+
+        ``points.csv``
+            ``point``, each design path, ``replications`` (finished) and ``rerun_alone``.
+        ``means.csv``
+            as :meth:`to_pandas`: ``point``, each design path, ``date, output, contingent, unit,
+            mean, standard_error`` (events as outputs ``P(<event>)``).
+        ``table.csv``
+            :meth:`table` on the last date as numbers: ``point``, each design path, ``date``,
+            ``<contingent> strength`` and ``<contingent> strength se`` per contingent, ``area``,
+            ``area se`` and ``P(<event>)`` per event.
+
+        ``"parquet"`` writes the same tables as ``.parquet`` (needs pandas
+        and pyarrow or fastparquet), ``"netcdf"`` writes :meth:`to_xarray`
+        as ``sweep.nc`` (SciPy's NetCDF 3 writer). Then ``scenario.toml``
+        and ``run.json`` (seed, replications, chunk size, points, design
+        paths and fingerprint, reference, the scenario's name and sha256,
+        versions, UTC creation time, ``command``, the files written).
+        """
+        chosen = _formats(formats)
+        cmd = _command(command)
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        points = out / "points.csv"
-        with points.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(("point", *self.points.paths, "replications", "rerun_alone"))
-            for j in range(self.n_points):
-                pt = self.points.point(j)
-                w.writerow((j, *(pt[p] for p in self.points.paths), int(self.completed[j]), bool(self.rerun_alone[j])))
-        means = out / "means.csv"
-        with means.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(("point", "date", "output", "contingent", "unit", "mean", "standard_error"))
-            for name in OUTPUT_NAMES:
-                m, e = self.mean(name).values, self.standard_error(name).values
-                labels = ("-",) if not per_contingent(name) else self.contingents
-                for j in range(self.n_points):
-                    for di, date in enumerate(self.dates):
-                        for ci, cid in enumerate(labels):
-                            mv = m[j, di] if not per_contingent(name) else m[j, di, ci]
-                            ev = e[j, di] if not per_contingent(name) else e[j, di, ci]
-                            w.writerow((j, date, name, cid, UNITS[name], f"{mv:.6g}", f"{ev:.4g}"))
-            for event in self.event_names:
-                p = self._event_by_date(event).values
-                for j in range(self.n_points):
-                    for di, date in enumerate(self.dates):
-                        w.writerow((j, date, f"P({event})", "-", "share", f"{p[j, di]:.6g}", ""))
-        paths = [points, means, self.table().to_csv(out / "table.csv"), self.scenario.save(out / "scenario.toml")]
+        tables = {"points": self._points_table(), "means": self._means_table(), "table": self._table_table()}
+        paths = _write_tables(out, tables, chosen)
+        if "netcdf" in chosen:
+            path = out / "sweep.nc"
+            self.to_xarray().to_netcdf(path, engine="scipy")
+            paths.append(path)
+        paths.append(_write_scenario(self.scenario, out / "scenario.toml"))
+        manifest = self._manifest(cmd, paths)
+        paths.append(_write_manifest(out / "run.json", manifest))
         return paths
+
+    def _manifest(self, command: list[str] | None, paths: Sequence[Path]) -> dict[str, Any]:
+        return _manifest_base(
+            "sweep",
+            self.scenario,
+            self.seed,
+            command,
+            paths,
+            replications=self.replications,
+            chunk_size=self.chunk_size,
+            points=self.n_points,
+            design_paths=list(self.points.paths),
+            design_fingerprint=self.points.fingerprint(),
+            reference=None if self.reference is None else int(self.reference),
+            completed=[int(n) for n in self._completed],
+            failures=len(self.failures),
+            dates=[str(self._dates[0]), str(self._dates[-1]), int(self._dates.size)],
+            quantile_dates=[str(d) for d in self._quantile_dates] if self._totals.sketch is not None else [],
+        )
 
     def __repr__(self) -> str:
         return (

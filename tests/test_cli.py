@@ -34,12 +34,12 @@ def test_run_is_reproducible_and_set_changes_it(tmp_path: Path) -> None:
     def summary(*extra: str) -> str:
         out = tmp_path / "-".join(extra or ("base",))
         assert main(["run", "-n", "200", "--seed", "5", "--out", str(out), "--no-figure", *extra]) == 0
-        return (out / "summary.csv").read_text()
+        return (out / "summary.csv").read_text() + (out / "event_summary.csv").read_text()
 
     assert summary() == summary()
     changed = summary("--set", "kpa.second_wave.probability=1.0")
     assert changed != summary()
-    assert "kpa_second_wave),-,share; dates if any,1.0," in changed
+    assert "\nkpa_second_wave,1.0,200,0,200," in changed  # event, probability, happened, never, replications
 
 
 def test_run_a_file_written_by_the_library(tmp_path: Path, kursk, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,7 +58,7 @@ def test_run_on_workers_gives_the_same_summary(tmp_path: Path, capsys: pytest.Ca
 
     one, two = run(), run("--workers", "2")
     assert "2 processes" in capsys.readouterr().out
-    for name in ("summary.csv", "projection.csv", "quantiles.csv", "event_days.csv"):
+    for name in ("summary.csv", "event_summary.csv", "projection.csv", "quantiles.csv", "event_days.csv"):
         assert (one / name).read_text() == (two / name).read_text(), name
     assert not (two / "events.csv").exists()  # no trajectories kept: no per-replication events
 

@@ -164,7 +164,7 @@ def test_values_give_identical_results_on_workers(kursk: ks.Scenario) -> None:
         ({"ru.strenght": [1.0, 2.0]}, "ru.strenght", "did you mean 'ru.strength'"),
         ({"ru.strength": [1.0]}, "ru.strength", "one value per replication: 2"),
         ({"ru.strength": [[1.0, 2.0]]}, "ru.strength", "1-D array"),
-        ({"ru.strength": [50_000.0, -1.0]}, "ru.strength", ">= 0 (troops) (replication 1)"),
+        ({"ru.strength": [50_000.0, -1.0]}, "ru.strength", ">= 0 and <= 1e+09 (troops) (replication 1)"),
         ({"ru.strength": [np.nan, 1.0]}, "ru.strength", "a finite number (troops) (replication 0)"),
         ({"ru.strength": ["a", "b"]}, "ru.strength", "numbers (troops)"),
         ({"ru.strength": [True, False]}, "ru.strength", "numbers (troops)"),

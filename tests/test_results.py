@@ -96,21 +96,25 @@ def test_projection_default_dates_are_month_starts(ens: ks.Ensemble) -> None:
 
 def test_export_writes_consistent_files(ens: ks.Ensemble, tmp_path: Path) -> None:
     paths = ens.export(tmp_path)
-    names = {"summary.csv", "projection.csv", "quantiles.csv", "events.csv", "event_days.csv", "scenario.toml"}
-    assert {p.name for p in paths} == names
+    names = {"summary.csv", "event_summary.csv", "projection.csv", "quantiles.csv", "events.csv", "event_days.csv"}
+    assert {p.name for p in paths} == names | {"scenario.toml", "run.json"}
     with (tmp_path / "events.csv").open() as fh:
         per_replication = list(csv.DictReader(fh))
     with (tmp_path / "event_days.csv").open() as fh:
         per_day = {r["date"]: r for r in csv.DictReader(fh)}
-    for event in ens.event_names:  # the two files tell the same story
+    with (tmp_path / "event_summary.csv").open() as fh:
+        per_event = {r["event"]: r for r in csv.DictReader(fh)}
+    assert "never" not in per_day  # no sentinel row: every row is a date
+    for event in ens.event_names:  # the three files tell the same story
         dates = [r[event] for r in per_replication if r[event]]
-        assert int(per_day["never"][event]) == ens.replications - len(dates)
+        assert int(per_event[event]["never"]) == ens.replications - len(dates)
+        assert int(per_event[event]["happened"]) == len(dates)
         for date in set(dates):
             assert int(per_day[date][event]) == dates.count(date)
     with (tmp_path / "quantiles.csv").open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["output"] == "area" and r["date"] == "2025-03-01"]
-    median = next(float(r["value"]) for r in rows if float(r["quantile"]) == 0.5)
-    assert median == pytest.approx(float(ens.quantiles("area").sel(quantile=0.5, date="2025-03-01")), rel=1e-5)
+    median = next(float(r["value"]) for r in rows if float(r["q"]) == 0.5)
+    assert median == float(ens.quantiles("area").sel(quantile=0.5, date="2025-03-01"))
     again = ks.load_scenario(tmp_path / "scenario.toml")
     assert again == ens.scenario
 

@@ -253,7 +253,7 @@ def test_exports(recorded: Any, tmp_path: Path) -> None:
     assert float(row["mean"].iloc[0]) == res.mean("strength").sel(point=3, contingent="kpa").values[-1]
     assert (df["kpa.second_wave.probability"][df.point == 3] == 1.0).all()
     paths = res.export(tmp_path / "out")
-    assert {p.name for p in paths} == {"points.csv", "means.csv", "table.csv", "scenario.toml"}
+    assert {p.name for p in paths} == {"points.csv", "means.csv", "table.csv", "scenario.toml", "run.json"}
     assert (tmp_path / "out" / "points.csv").read_text().count("\n") == 5
     assert "ua strength" in str(res.table())
 

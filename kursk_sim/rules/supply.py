@@ -99,8 +99,9 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
             quota *= (day >= start) & (day < stop)
         s.quota_today = quota
         arrivals = _issue(s.quota_today, s.quota_expected, s.quota_issued, p.integer_counts)
-        for c, ceiling in capped:
-            np.minimum(arrivals[:, c], np.maximum(ceiling - s.strength[:, c], 0.0), out=arrivals[:, c])
+        for c, ceiling in capped:  # the room under the ceiling, in whole troops in counting runs
+            room = np.maximum(ceiling - s.strength[:, c], 0.0)
+            np.minimum(arrivals[:, c], np.floor(room) if p.integer_counts else room, out=arrivals[:, c])
         if mob >= 0:
             mobilised = (mob_event != NOT_YET) & (day >= mob_event + p["mobilisation.delay_days"])
             if mobilised.any():  # new formations: not limited by the cap
