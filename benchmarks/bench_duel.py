@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from bench_simulate import _cpu  # the same machine description as the main benchmark
 
 A0, D0 = 1000, 800  # initial strengths
 K_ATT, K_DEF = 0.01, 0.012  # square-law lethality: each side's losses are k_enemy * enemy strength a day
@@ -110,17 +111,6 @@ def import_time(repeat: int) -> float:
         for _ in range(repeat)
     ]
     return statistics.median(times)
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown cpu"
 
 
 def main(argv: list[str] | None = None) -> None:
