@@ -59,9 +59,7 @@ from kursk_sim.scenario import (
 
 # Failure classes still open (issue 13). A generator leaves out what is listed here; remove a name once its
 # test_known_* example passes, and the generators cover that class again.
-OPEN: set[str] = {
-    "tiny-exposure",  # a tiny positive exposure beside exposures of 0 overflows the share of losses: ModelError
-}
+OPEN: set[str] = set()  # none open
 
 SETTINGS = settings(
     database=None,
@@ -924,10 +922,9 @@ def test_known_fractional_cap_keeps_whole_troops() -> None:
     check_run(ks.Scenario.from_dict(doc), 20, seed=0)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: tiny-exposure")
 def test_known_tiny_exposure_beside_zero_exposure_runs() -> None:
     """Exposure 1e-310 on one attacker contingent and 0 on the other: the share of losses per unit of exposure
-    overflows and the run stops with ModelError 'a loss probability ... is not finite'."""
+    overflows (it stopped the run with ModelError); the shares are now computed in the other order there."""
     green = {
         "side": "attacker",
         "name": "G",

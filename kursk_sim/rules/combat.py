@@ -298,8 +298,11 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
             # a contingent's expected losses are its side's in proportion to exposure * strength, so each
             # of its troops is lost with probability exposure * side loss / side total of exposure * strength
             side_weight = side_totals(p, exposure * strength)
-            loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
-            prob = exposure * loss_per_weight[:, side]
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
+                prob = exposure * loss_per_weight[:, side]
+            if not np.isfinite(prob).all():  # a side's weight so small (subnormal exposures) that the ratio overflowed
+                prob = _shares_in_the_other_order(prob, exposure, side_weight, side_loss, side)
             np.minimum(prob, 1.0, out=prob)
         if p.steps_per_day > 1:
             prob = _integrated_probability(
@@ -322,6 +325,21 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         s.wounded[rows] += wounded
         s.recovering[0, rows] += recovering
         yield model.env.timeout(1.0)
+
+
+def _shares_in_the_other_order(prob: Array, exposure: Array, weight: Array, loss: Array, side: Array) -> Array:
+    """``exposure / side weight * side loss`` where ``exposure * (side loss / side weight)`` was not finite.
+
+    With exposures near the smallest float (1e-310) beside exposures of 0,
+    the loss per unit of weight overflows and 0 x inf is NaN; dividing the
+    exposure by the weight first keeps every share finite (at most 1 / S).
+    Only the rows that overflowed are computed again, so results elsewhere
+    are unchanged to the bit.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        share = np.divide(exposure, weight[:, side], out=np.zeros_like(exposure), where=weight[:, side] > 0)
+        again = share * loss[:, side]
+    return np.where(np.isfinite(prob), prob, again)
 
 
 #: The law's exponents a schedule can set: ``law.<side>.<p or q>``, in the order of ``BatchParameters.law``.

@@ -81,7 +81,8 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
             s.area += np.where(s.engaged, np.minimum(gain, room), 0.0)
             yield model.env.timeout(1.0)
             continue
-        ratio = np.divide(f_att, f_def, out=np.full_like(f_att, np.inf), where=f_def > 0)
+        with np.errstate(over="ignore"):  # a defender's fire near the smallest float: an infinite ratio
+            ratio = np.divide(f_att, f_def, out=np.full_like(f_att, np.inf), where=f_def > 0)
         excess = np.maximum(ratio - threshold, 0.0)
         with np.errstate(invalid="ignore"):  # an infinite ratio takes all the ground (inf * 0 is not used)
             speed = rate * excess * s.advance
