@@ -81,6 +81,8 @@ def supply(model: Model) -> Generator[simpy.events.Event, Any, None]:
         for c, cid in enumerate(p.contingent_ids)
         if f"{cid}.replenishment" in p.schedules
     ]
+    if mob < 0 and not per_day.any():  # nothing ever flows (quota_today stays 0): pay nothing for this rule
+        return
     yield model.wait_for(Phase.SUPPLY)
     while True:
         day = model.day
