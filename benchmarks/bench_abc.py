@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -18,16 +19,8 @@ import kursk_sim as ks
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_simulate import _cpu  # noqa: E402
 
-PARAMS = (
-    "defender.lethality",
-    "attacker.lethality",
-    "kpa.exposure",
-    "kpa.effectiveness",
-    "territory.initial_area_km2",
-    "territory.threshold_ratio",
-    "territory.advance_km2_per_day",
-    "modifiers.kpa_learning.tau_days",
-)
+#: The assumptions calibrated: those of kursk-2024-calibrated (docs/make_calibrated.py), not a copy of them.
+PARAMS = runpy.run_path(str(Path(__file__).resolve().parents[1] / "docs" / "make_calibrated.py"))["PARAMS"]
 
 
 def main(particles: int = 20_000, populations: int = 5) -> int:

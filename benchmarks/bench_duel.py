@@ -32,12 +32,11 @@ import pstats
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from bench_simulate import _cpu  # the same machine description as the main benchmark
+from bench_simulate import _time as median_time  # median wall-clock seconds of repeated calls
 
 A0, D0 = 1000, 800  # initial strengths
 K_ATT, K_DEF = 0.01, 0.012  # square-law lethality: each side's losses are k_enemy * enemy strength a day
@@ -91,16 +90,6 @@ def by_hand(replications: int, seed: int) -> np.ndarray:
         d -= lost_d
         traj[day, 0], traj[day, 1] = a, d
     return np.quantile(traj, Q, axis=-1)
-
-
-def median_time(fn: Callable[[], Any], repeat: int) -> float:
-    """Median wall-clock seconds of ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def import_time(repeat: int) -> float:
