@@ -15,6 +15,9 @@ __all__ = ["binomial_counts", "negative_binomial_counts"]
 
 Array = NDArray[np.float64]
 
+#: Probabilities of at most this many elements (one per column, say) are checked for being all 0 or 1.
+_FEW = 64
+
 
 def binomial_counts(
     rng: np.random.Generator,
@@ -89,6 +92,8 @@ def binomial_counts(
     if normal_above == np.inf:
         return rng.binomial(n.astype(np.int64), p).astype(float)
     p = np.asarray(p, dtype=float)
+    if p.size <= _FEW and not ((p > 0.0) & (p < 1.0)).any():  # p of 0 or 1 only: no draw anywhere (thinning
+        return np.asfortranarray(n * p)  # by a share of 0 or 1, say): the product, as the general path gives
     out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
     if not out.flags.f_contiguous:  # (column-major inputs give a column-major product)
         out = np.asfortranarray(out)
@@ -303,34 +308,37 @@ def _draw_exact(
     exact: NDArray[np.intp],
     scratch: NDArray[np.intp],
 ) -> None:
-    """Exact draws into ``flat[exact]`` (column-major flat indices), column by column in order of ``n``.
+    """Exact draws into ``flat[exact]`` (column-major flat indices).
 
     NumPy's binomial sampler keeps its set-up (a logarithm, an exponential and
     a square root) while consecutive draws have the same ``n`` and ``p``, and
-    recomputes it otherwise. Down a column of a ``(replications,
-    contingents)`` array ``p`` is often the same for every replication, so
-    drawing each column's elements in order of ``n`` (a stable radix sort of
-    16-bit keys) roughly halves the cost of a draw, and a ``p`` the same down
-    every column is passed as one scalar per column. Any order gives the
-    same distribution (the draws are independent); this one is fixed by the
-    inputs, so results stay reproducible. ``scratch`` (as long as ``flat``)
-    is overwritten.
+    recomputes it otherwise. Where ``p`` is the same down every column of a
+    ``(replications, contingents)`` array (a share, say), the draws are made
+    column by column in order of ``n`` (a stable radix sort of 16-bit keys),
+    which roughly halves the cost of a draw, with one scalar ``p`` per
+    column. Where ``p`` differs by row (a loss probability, which depends on
+    each replication's strengths) there is little set-up to reuse, so the
+    draws are made in one call in their own order, without sorting or
+    gathering (the whole array when every element is drawn). Any order gives
+    the same distribution (the draws are independent); these are fixed by
+    the inputs, so results stay reproducible. ``scratch`` (as long as
+    ``flat``) is overwritten.
     """
     rows = shape[0] if shape else 1
     columns = flat.size // rows
-    trials = n_flat.take(exact).astype(np.int64)
-    if p.ndim < len(shape) or (p.ndim and p.shape[0] == 1):  # the same down every column: a scalar per column
-        one_row = (1, *shape[1:])
-        p_of_column = (p if p.shape == one_row else np.broadcast_to(p, one_row)).reshape(-1, order="F")
-        p_flat = None
-    else:
-        p_of_column = None
+    if not (p.ndim < len(shape) or (p.ndim and p.shape[0] == 1)):  # a probability per element
         p_flat = np.broadcast_to(p, shape).reshape(-1, order="F")  # a view when p is column-major
-    if exact.size < SORT_FROM:  # too few to gain from sorting: one call, in their own order
-        if p_flat is not None:
-            prob = p_flat.take(exact)
+        if exact.size == flat.size:  # every element drawn: no gather, no scatter
+            flat[:] = rng.binomial(n_flat.astype(np.int64), p_flat)
         else:
-            prob = p_of_column[0] if columns == 1 else p_of_column.take(exact // rows)
+            flat[exact] = rng.binomial(n_flat.take(exact).astype(np.int64), p_flat.take(exact))
+        return
+    trials = n_flat.take(exact).astype(np.int64)
+    # the same down every column: a scalar per column
+    one_row = (1, *shape[1:])
+    p_of_column = (p if p.shape == one_row else np.broadcast_to(p, one_row)).reshape(-1, order="F")
+    if exact.size < SORT_FROM:  # too few to gain from sorting: one call, in their own order
+        prob = p_of_column[0] if columns == 1 else p_of_column.take(exact // rows)
         flat[exact] = rng.binomial(trials, prob)
         return
     ends = np.searchsorted(exact, np.arange(1, columns + 1) * rows).tolist() if columns > 1 else [exact.size]
@@ -343,6 +351,5 @@ def _draw_exact(
             order = np.argsort(n_of.astype(np.uint16), kind="stable")  # a radix sort for 16-bit keys
             index = index.take(order, out=scratch[lo:hi], mode="clip")  # "clip": unbuffered; order is in range
             n_of = n_of.take(order, mode="clip")
-        prob = p_of_column[column] if p_of_column is not None else p_flat.take(index)
-        flat[index] = rng.binomial(n_of, prob)
+        flat[index] = rng.binomial(n_of, p_of_column[column])
         lo = hi
