@@ -45,9 +45,10 @@ plot, laws, model, chunks
     processes, for users who add processes of their own; how a run is cut
     into seeded chunks (``run_chunk`` re-runs one alone).
 
-Designs, sweeps, sensitivity, fits, ABC, observations and ``plot`` are
-imported when first used, and SciPy and Matplotlib only by the functions
-that need them: ``import kursk_sim`` loads the model alone.
+``import kursk_sim`` loads scenarios and distributions alone: the model
+and its runner (with SimPy) load with the first ``simulate``; designs,
+sweeps, sensitivity, fits, ABC, observations and ``plot`` when first used;
+SciPy and Matplotlib only in the functions that need them.
 
 Examples
 --------
@@ -62,21 +63,21 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import chunks, laws, model
+from . import laws
 from .distributions import Empirical, LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
-from .execution import SimulationError
-from .results import Ensemble, LabelledArray, Table
-from .run import simulate
 from .scenario import Scenario, builtin_scenarios, load_scenario
 
 if TYPE_CHECKING:
-    from . import plot
+    from . import chunks, model, plot
     from .abc import ABCResult, abc
     from .design import Design, grid, sample
     from .deterministic import DeterministicRun, deterministic
+    from .execution import SimulationError
     from .fit import FitResult, fit
     from .observations import Observations, load_observations
+    from .results import Ensemble, LabelledArray, Table
+    from .run import simulate
     from .sensitivity import SensitivityResult, sensitivity
     from .sweep import sweep
     from .sweep_results import SweepResult
@@ -120,9 +121,17 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: Public names imported on first use, with the submodule that holds each (``None``: the name is that
-#: submodule). A run needs none of them: the experiments' layer, the observations and the figures (Matplotlib)
-#: are imported when first asked for, so ``import kursk_sim`` pays only for the model.
+#: submodule). The model and its runner (SimPy) load with the first run, the experiments' layer, the
+#: observations and the figures (Matplotlib) when first asked for: ``import kursk_sim`` pays only for
+#: scenarios and distributions.
 _LAZY: dict[str, str | None] = {
+    "simulate": "run",
+    "Ensemble": "results",
+    "LabelledArray": "results",
+    "Table": "results",
+    "SimulationError": "execution",
+    "chunks": None,
+    "model": None,
     "ABCResult": "abc",
     "abc": "abc",
     "Design": "design",

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..batch import BatchState
     from ..model import Model
     from ..parameters import BatchParameters
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Rule", "Output", "Section", "Process"]
 
-Process = Callable[["Model"], Generator[simpy.events.Event, Any, None]]
+Process = Callable[["Model"], Generator["simpy.events.Event", Any, None]]
 
 
 @dataclass(frozen=True)

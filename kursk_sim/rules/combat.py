@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from ..batch import RowsOf, held, one_row_if_all_same, side_totals, take_rows
@@ -33,6 +32,8 @@ from ..schema import Value, param, section
 from .base import Output, Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
     from ..parameters import BatchParameters
     from ..scenario import Scenario

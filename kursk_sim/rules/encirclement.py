@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 
 from ..batch import RowsOf, end_front, take_rows
 from ..phase import Phase
@@ -18,6 +17,8 @@ from ..schema import Value, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
 
 __all__ = ["Encirclement", "RULE", "encirclement"]

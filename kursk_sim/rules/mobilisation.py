@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 
 from ..batch import NOT_YET, side_total
 from ..errors import ScenarioError
@@ -20,6 +19,8 @@ from ..schema import MAX_TROOPS, MAX_TROOPS_PER_DAY, Value, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
     from ..scenario import Scenario
 

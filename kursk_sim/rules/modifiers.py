@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from ..batch import one_row_if_all_same
@@ -22,6 +21,8 @@ from ..schema import DateValue, Value, named_sections, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
     from ..scenario import Scenario
 

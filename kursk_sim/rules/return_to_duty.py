@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from ..batch import one_row_if_all_same
@@ -19,6 +18,8 @@ from ..schema import Value, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
 
 __all__ = ["ReturnToDuty", "RULE", "return_to_duty"]

@@ -50,7 +50,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from ..batch import held
@@ -61,6 +60,8 @@ from .base import Rule, Section
 from .combat import MAX_EXPONENT
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
     from ..parameters import BatchParameters
     from ..scenario import Scenario

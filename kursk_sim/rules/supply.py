@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from ..batch import NOT_YET, held
@@ -19,6 +18,8 @@ from ..schema import MAX_TROOPS, MAX_TROOPS_PER_DAY, DateValue, Value, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
 
 __all__ = ["Replenishment", "RULE", "supply"]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 
 from ..batch import side_fire
 from ..phase import Phase
@@ -18,6 +17,8 @@ from ..schema import Value, param
 from .base import Output, Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
 
 __all__ = ["Territory", "RULE", "territory"]
@@ -64,6 +65,7 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
     exponent = p["territory.frontage_exponent"]
     initial = np.broadcast_to(p["territory.initial_area_km2"], (p.n,)).astype(float)
     shrinks = bool(np.any(exponent != 0.0))
+    still = np.ndim(rate) == 0 and rate == 0.0  # (an infinite ratio still takes the ground; threshold is finite)
     direction = p.schedules.get("territory.direction")  # -1 on days the defender attacks (kursk_sim.rules.schedules)
     yield model.wait_for(Phase.MANOEUVRE)
     while True:
@@ -83,6 +85,10 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
             continue
         with np.errstate(over="ignore"):  # a defender's fire near the smallest float: an infinite ratio
             ratio = np.divide(f_att, f_def, out=np.full_like(f_att, np.inf), where=f_def > 0)
+        if still:  # no advance but where the ratio is infinite, which takes all the ground
+            s.area[s.engaged & np.isinf(ratio)] = 0.0
+            yield model.env.timeout(1.0)
+            continue
         excess = np.maximum(ratio - threshold, 0.0)
         with np.errstate(invalid="ignore"):  # an infinite ratio takes all the ground (inf * 0 is not used)
             speed = rate * excess * s.advance

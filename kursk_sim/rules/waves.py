@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from ..errors import ScenarioError
@@ -20,6 +19,8 @@ from ..schema import MAX_TROOPS, DateValue, Value, param
 from .base import Process, Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
     from ..scenario import Scenario
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 
 from ..batch import NOT_YET, end_front, side_total
 from ..errors import ScenarioError
@@ -19,6 +18,8 @@ from ..schema import DateValue, Value, param
 from .base import Rule, Section
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..model import Model
     from ..scenario import Scenario
 
