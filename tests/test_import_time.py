@@ -27,6 +27,17 @@ def test_plain_import_loads_no_heavy_module() -> None:
     assert _modules_after("import kursk_sim") == []
 
 
+def test_plain_import_leaves_the_model_and_simpy_for_the_first_run() -> None:
+    probe = (
+        "import sys, kursk_sim as ks\n"
+        "before = [m for m in ('simpy', 'kursk_sim.model', 'kursk_sim.chunks') if m in sys.modules]\n"
+        "ks.simulate\n"
+        "print(before, 'simpy' in sys.modules and 'kursk_sim.model' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "[] True"
+
+
 def test_loading_a_scenario_loads_no_heavy_module() -> None:
     assert _modules_after("import kursk_sim as ks\nks.load_scenario('kursk-2024')") == []
 
