@@ -69,10 +69,20 @@ def _command(name: str, parser: argparse.ArgumentParser, summary: str) -> list[s
 
 def cli_page() -> str:
     """The Markdown of the command-line reference."""
-    os.environ["COLUMNS"] = "100"  # argparse wraps usage lines to the terminal's width: fix it
     from kursk_sim.cli import _parser
 
-    parser = _parser()
+    columns = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps usage lines to the terminal's width: fix it
+    try:
+        return _page(_parser())
+    finally:
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
+
+
+def _page(parser: argparse.ArgumentParser) -> str:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {choice.dest: choice.help for choice in sub._choices_actions}
     lines = list(HEADER)
