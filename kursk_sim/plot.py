@@ -391,7 +391,7 @@ def event_dates(ensemble: Ensemble, events: str | Sequence[str] | None = None, *
         i = ensemble.event_names.index(event)
         counts = ensemble.event_counts(event).values
         ax.step(dates, np.cumsum(counts) / ensemble.replications, where="post", color=_color(i), lw=1.8, label=event)
-        labels.append(f"{event}: {100 * ensemble.probability(event):.0f}% by {_day(dates[-1])}")
+        labels.append(f"{event}: {100 * ensemble.probability(event):.0f}%")
     style(
         ax,
         title=f"{ensemble.scenario.name}: probability of each event by date ({ensemble.replications:,} replications)",
@@ -401,7 +401,7 @@ def event_dates(ensemble: Ensemble, events: str | Sequence[str] | None = None, *
     )
     ax.set_ylim(0, 1)
     ax.set_xlim(dates[0], dates[-1])
-    _legend(ax, ax.get_lines(), labels, outside=True)
+    _legend(ax, ax.get_lines(), labels, outside=True, title=f"by {_day(dates[-1])}", title_fontsize=_LEGEND)
     return ax
 
 
