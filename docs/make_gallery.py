@@ -81,11 +81,11 @@ FIGURES = (
         "sweep_heatmap",
         "Sweep heatmap",
         "The probability that Ukraine withdraws by 31 March over a grid of two levers, Russia's daily "
-        "replenishment and how many attackers a Ukrainian soldier puts out of action (200 paired replications a point).",
+        "replenishment and how many attackers a Ukrainian soldier puts out of action (150 paired replications a point).",
         "design = ks.grid(\n"
         '    {"ru.replenishment.per_day": [600, 900, 1200, 1500], "defender.lethality": [0.01, 0.0145, 0.02]}\n'
         ")\n"
-        "res = ks.sweep(sc, design, replications=200, seed=1)\n"
+        "res = ks.sweep(sc, design, replications=150, seed=1)\n"
         "ax = ks.plot.sweep_heatmap(\n"
         '    res, "ua_withdrawal@2025-03-31", x="ru.replenishment.per_day", y="defender.lethality"\n'
         ")\n",
@@ -100,17 +100,17 @@ FIGURES = (
         '    "territory.threshold_ratio", "territory.frontage_exponent", "kpa.exposure",\n'
         '    "modifiers.offensive.multiply.territory.advance",\n'
         "]\n"
-        'sens = ks.sensitivity(sc, "area@2025-03-01", n=64, paths=paths, replications=4, seed=1)\n'
+        'sens = ks.sensitivity(sc, "area@2025-03-01", n=32, paths=paths, replications=4, seed=1)\n'
         "ax = ks.plot.tornado(sens)\n",
     ),
     Figure(
         "posterior_pairs",
         "Posterior pair plot",
         "An ABC-SMC posterior of three assumptions given the article's figures: weighted histograms on the "
-        "diagonal, joint densities below (a quick fit: 1,000 particles, three populations).",
+        "diagonal, joint densities below (a quick fit: 600 particles, three populations).",
         "post = ks.abc(\n"
         '    sc, obs, ["defender.lethality", "kpa.exposure", "territory.advance_km2_per_day"],\n'
-        "    particles=1000, populations=3, seed=1,\n"
+        "    particles=600, populations=3, seed=1,\n"
         ")\n"
         "axes = ks.plot.posterior_pairs(post)\n",
     ),
