@@ -87,12 +87,15 @@ def code_outputs(path: Path) -> list[dict[str, Any]]:
 
 
 def printed(path: Path) -> str:
-    """Everything the notebook's code cells printed (streams and plain-text results), joined by newlines."""
+    """What the notebook's code cells printed and the plain text of their results, joined by newlines.
+
+    Figures and other displayed data are left out (their plain text is only ``<Figure ...>``).
+    """
     parts = []
     for out in code_outputs(path):
         if out.get("output_type") == "stream":
             parts.append(out.get("text", ""))
-        elif "text/plain" in out.get("data", {}):
+        elif out.get("output_type") == "execute_result" and "text/plain" in out.get("data", {}):
             parts.append(out["data"]["text/plain"])
     return "\n".join(parts)
 

@@ -1,7 +1,7 @@
 """The calibration notebook runs and says what it should.
 
-``notebooks/calibration.ipynb`` is executed as ``tests/test_experiments_notebook.py`` executes the
-experiments notebook (nbclient, kernel ``python3``, in a temporary folder), and its printed text is checked:
+``notebooks/calibration.ipynb`` is executed once per session (:mod:`executed_notebooks`), and what it
+printed is checked:
 
 - no cell raised, and every figure drawn (each ``plt.show()``) came out as a PNG image;
 - the least-squares fit of the advance rate is ``estimated``, its estimate inside its own interval, and the
@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+from executed_notebooks import code_source, errors, executed, images, printed
 
-ROOT = Path(__file__).resolve().parents[1]
+NAME = "calibration.ipynb"
 NUMBER = r"([-+]?\d[\d.]*(?:e[-+]?\d+)?|nan)"
 FIT = re.compile(rf"^fit of territory\.advance_km2_per_day: {NUMBER} \[{NUMBER}, {NUMBER}\] \((.+)\)$", re.MULTILINE)
 TWO = re.compile(r"^two-parameter fit, (\S+): (.+), ended at \S+$", re.MULTILINE)
@@ -34,19 +32,14 @@ ABC = re.compile(rf"^ABC: (\d+) populations, last tolerance {NUMBER}, ESS {NUMBE
 WITHDRAWAL = re.compile(rf"^P\(ua_withdrawal by 2025-03-31\): default {NUMBER}, calibrated {NUMBER}$", re.MULTILINE)
 
 
-def test_calibration_notebook(tmp_path: Path) -> None:
-    nb = nbformat.read(ROOT / "notebooks" / "calibration.ipynb", as_version=4)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert not [out for cell in code for out in cell.get("outputs", [])], "store the notebook without outputs"
-    source = "\n".join(cell.source for cell in code)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
-    assert not [out for out in outputs if out.get("output_type") == "error"]
-    text = "\n".join(out.get("text", "") for out in outputs)
+def test_calibration_notebook() -> None:
+    path = executed(NAME)
+    source = code_source(NAME)
+    assert not errors(path)
+    text = printed(path)
 
     # figures: the fit against the figures, the posterior pairs, the predictive fan
-    images = [out for out in outputs if "image/png" in out.get("data", {})]
-    assert len(images) == source.count("plt.show()") == 3
+    assert len(images(path)) == source.count("plt.show()") == 3
 
     # 2. least squares: one assumption estimated inside its interval; two from one value, not identifiable
     fits = FIT.findall(text)
