@@ -862,12 +862,12 @@ def observed(
     else:
         axes = np.array([ax] * len(groups))
     dates = run.dates.astype("datetime64[D]").astype(object)
-    for i, (a, ((output, contingents), figures)) in enumerate(zip(axes, groups.items(), strict=True)):
+    for a, ((output, contingents), figures) in zip(axes, groups.items(), strict=True):
         series = run.trajectory(output).values[0]
         if per_contingent(output):
             series = series[:, [run.contingents.index(c) for c in contingents]].sum(axis=1)
         label = output + (f" {'+'.join(contingents)}" if contingents else "")
-        a.plot(dates, series, color=_color(i), lw=1.6, label=f"model: {label}")
+        a.plot(dates, series, color=PALETTE[0], lw=1.6, label=f"model: {label}")
         labelled: set[str] = set()
         for o in figures:
             when = o.date + dt.timedelta(days=1)  # counted to the end of the day: the next date's row
