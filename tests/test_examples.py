@@ -1,4 +1,7 @@
-"""The notebook and the example scripts run, and say what they should."""
+"""The projection notebook and the example scripts run, and say what they should.
+
+The notebook is executed once per session (:mod:`executed_notebooks`); the test reads what it printed.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +10,59 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
+from executed_notebooks import code_source, errors, executed, images, printed
 
 import kursk_sim as ks
+from kursk_sim.design import ranged_parameters
+from kursk_sim.distributions import Distribution
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_notebook_runs_and_reports_probabilities(tmp_path: Path) -> None:
-    nb = nbformat.read(ROOT / "notebooks" / "kursk_projection.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    text = "\n".join(
-        out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
-    )
-    found = re.findall(r"second wave probability (\d\.\d): P\(ua_withdrawal by 2025-03-31\) = ([\d.]+)", text)
-    assert [p for p, _ in found] == ["0.0", "1.0"]
-    assert all(0.0 <= float(v) <= 1.0 for _, v in found)
-    images = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if "image/png" in out.get("data", {})
-    ]
-    assert len(images) == 3  # strength+area fans, event dates, the two area fans
+def test_projection_notebook() -> None:
+    """The Kursk projection notebook: provenance counted right, the article's figures checked, events coherent."""
+    path = executed("kursk_projection.ipynb")
+    assert not errors(path)
+    text = printed(path)
+
+    # 1. what comes from the article and what is assumed, counted as the scenario says
+    sc = ks.load_scenario("kursk-2024")
+    rows = sc.parameters()
+    kinds = [source.split(":")[0] for *_, source in rows]
+    drawn = sum(isinstance(value, Distribution) for _, value, _, _ in rows)
+    assert (
+        f"kursk-2024: {kinds.count('article')} values from the article, {kinds.count('assumption')} assumptions "
+        f"({len(ranged_parameters(sc))} with a range or a distribution), {drawn} drawn per replication, "
+        f"{kinds.count('library default')} library defaults"
+    ) in text
+    assert "ru.strength" in text and "triangular(low=12000, mode=20000, high=30000)" in text
+
+    # 2-3. the run, and the share of replications agreeing with each of the article's three figures
     assert "kursk-2024: median [5%-95%] of 5000 replications" in text
+    agree = [float(v) for v in re.findall(r"^article figure: .+: (\d\.\d{3}) of replications agree$", text, re.M)]
+    assert len(agree) == 3 and all(0.5 <= v <= 1.0 for v in agree)  # set by hand to meet them: most agree
+
+    # 4. event probabilities: in [0, 1], never falling with the date, a withdrawal complete only once begun
+    table = dict(re.findall(r"^(\w+)((?:\s+\d\.\d{3}){5})$", text, re.M))
+    assert set(table) == set(ks.simulate(sc, 1, seed=0).event_names)
+    p = {event: [float(v) for v in values.split()] for event, values in table.items()}
+    for event, values in p.items():
+        assert all(0.0 <= v <= 1.0 for v in values) and values == sorted(values), event
+    assert all(done <= begun for done, begun in zip(p["ua_withdrawn"], p["ua_withdrawal"], strict=True))
+    assert abs(p["kpa_second_wave"][-1] - 0.3) < 0.03  # its probability; every drawn date is inside the run
+    when = re.search(r"^ua_withdrawal, where it happens: 5% (\S+), median (\S+), 95% (\S+)$", text, re.M).groups()
+    assert list(when) == sorted(when)
+
+    # 5. the what-if: both variants, probabilities
+    found = re.findall(r"second wave probability (\d\.\d): P\(ua_withdrawal by 2025-03-31\) = ([\d.]+)", text)
+    assert [q for q, _ in found] == ["0.0", "1.0"]
+    assert all(0.0 <= float(v) <= 1.0 for _, v in found)
+
+    # figures: one per plt.show() (the three fans with the article's figures, event dates, the two area fans)
+    assert len(images(path)) == code_source("kursk_projection.ipynb").count("plt.show()") == 3
 
 
 def test_whatif_script_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
