@@ -16,9 +16,12 @@ from typing import Any
 #: Notebooks shown first, in this order; any other follows by file name.
 ORDER = (
     "kursk_projection.ipynb",
+    "whatif_and_sweeps.ipynb",
     "experiments.ipynb",
     "sensitivity.ipynb",
     "calibration.ipynb",
+    "another_front.ipynb",
+    "extending_with_a_process.ipynb",
 )
 MARKER = "<!-- notebooks -->"
 SECTION = "Notebooks"
