@@ -5,6 +5,7 @@ Run ``python docs/make_reference.py``; tests/test_readme.py checks the file is c
 
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,9 @@ HEADER = [
 
 def _table(title: str, cls: type, prefix: str, nest: bool = True) -> list[str]:
     """The table of one section's leaves, then (``nest``) those of its nested sections."""
+    heading = re.sub(r"^(\[[^\]]*\])", r"`\1`", title)  # in code: a <placeholder> is not an HTML tag
     lines = [
-        f"### {title}",
+        f"### {heading}",
         "",
         "| key | kind | unit | allowed | default | uncertain | meaning |",
         "| --- | --- | --- | --- | --- | --- | --- |",

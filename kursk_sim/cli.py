@@ -119,7 +119,13 @@ def _method_n(text: str) -> tuple[str, int]:
 def _common(parser: argparse.ArgumentParser, replications: int) -> None:
     """Arguments every running command takes."""
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or TOML file")
-    parser.add_argument("-n", "--replications", type=_positive_int, default=replications)
+    parser.add_argument(
+        "-n",
+        "--replications",
+        type=_positive_int,
+        default=replications,
+        help=f"replications (for sweep and sensitivity: per point; default {replications:,})",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
     parser.add_argument(
         "-w",
@@ -205,7 +211,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OUTPUT",
         help="e.g. area@2025-03-01, strength.ua@2025-05-31, ua_withdrawal@2025-03-31 (repeatable)",
     )
-    se.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    se.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="estimator (default sobol)")
     se.add_argument(
         "-N",
         dest="n",
@@ -229,9 +235,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH=LOW:HIGH",
         help="a parameter to fit and its bounds (repeatable)",
     )
-    fi.add_argument("--method", choices=("least_squares", "likelihood"), default="least_squares")
+    fi.add_argument(
+        "--method",
+        choices=("least_squares", "likelihood"),
+        default="least_squares",
+        help="least squares on the figures' sds, or the likelihood of the counts under the noise model",
+    )
     fi.add_argument("--start", type=_setting, action="append", default=[], metavar="PATH=VALUE", help="starting value")
-    fi.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="PATH=VALUE")
+    fi.add_argument(
+        "--set",
+        dest="settings",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change a parameter before fitting (repeatable)",
+    )
     fi.add_argument("--out", type=Path, default=Path("kursk-sim-fit"), help="output folder")
     ab = sub.add_parser(
         "abc", help="Bayesian calibration by ABC-SMC; posterior tables, the calibrated scenario, figures"
@@ -247,14 +266,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH[=LOW:HIGH]",
         help="a parameter and its uniform prior (default: its distribution, else its declared range); repeatable",
     )
-    ab.add_argument("--particles", type=_positive_int, default=4000)
-    ab.add_argument("--populations", type=_positive_int, default=5)
-    ab.add_argument("--seed", type=int, default=1)
-    ab.add_argument("-w", "--workers", type=_positive_int, default=None)
-    ab.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="PATH=VALUE")
+    ab.add_argument("--particles", type=_positive_int, default=4000, help="particles per population (default 4000)")
+    ab.add_argument("--populations", type=_positive_int, default=5, help="populations, each with a lower tolerance")
+    ab.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
+    ab.add_argument("-w", "--workers", type=_positive_int, default=None, help="local worker processes")
+    ab.add_argument(
+        "--set",
+        dest="settings",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change a parameter before calibrating (repeatable)",
+    )
     ab.add_argument("--out", type=Path, default=Path("kursk-sim-abc"), help="output folder")
     show = sub.add_parser("show", help="print every parameter with its value, unit and source")
-    show.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
+    show.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or TOML file")
     sub.add_parser("list", help="list the built-in scenarios")
     return parser
 
