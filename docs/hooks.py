@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +51,12 @@ def _intro(path: Path) -> tuple[str, str]:
 def _first_sentences(text: str, limit: int = 320) -> str:
     """Whole sentences of ``text`` up to about ``limit`` characters (at least one), for a table cell."""
     out = ""
-    for sentence in text.replace("|", "/").split(". "):
-        piece = sentence if sentence.endswith(".") else sentence + "."
-        if out and len(out) + len(piece) > limit:
+    for sentence in re.split(r"(?<=[.!?])\s+", text.replace("|", "/")):
+        if out and len(out) + len(sentence) > limit:
             break
-        out = f"{out} {piece}".strip()
+        out = f"{out} {sentence}".strip()
+    if out.endswith(":"):  # a sentence that introduces a list, which the cell does not show
+        out = out[:-1].rstrip() + "."
     return out
 
 
