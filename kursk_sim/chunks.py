@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,11 +44,13 @@ __all__ = [
     "ChunkPlan",
     "ChunkFailure",
     "BlockResult",
+    "ALL_OUTPUTS",
     "SERIES",
     "FRONT_SERIES",
     "KEPT_SERIES",
     "chunk_model",
     "record_series",
+    "recorded_outputs",
     "run_block",
     "run_chunk",
     "series_columns",
@@ -75,24 +77,72 @@ FINAL_NAMES = (
 )
 
 
-def series_count(n_contingents: int) -> int:
-    """Number of recorded series: each of :data:`SERIES` per contingent, then each of :data:`FRONT_SERIES`."""
-    return len(SERIES) * n_contingents + len(FRONT_SERIES)
+#: Every output, in the order of the registry (:data:`kursk_sim.rules.OUTPUTS`): what a run records by default.
+ALL_OUTPUTS = tuple(OUTPUTS)
 
 
-def series_columns(name: str, n_contingents: int) -> slice:
+def recorded_outputs(asked: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The outputs a run records when ``asked`` for some: those asked and the parts of any sum among them.
+
+    ``None`` asks for all (:data:`ALL_OUTPUTS`). The result is in registry order, so the same outputs asked
+    in any order give the same layout.
+
+    Raises
+    ------
+    ValueError
+        If ``asked`` is empty or names no output.
+
+    Examples
+    --------
+    >>> recorded_outputs(["area", "strength"])
+    ('strength', 'area')
+    >>> recorded_outputs("casualties")
+    ('killed', 'wounded', 'missing', 'casualties')
+    """
+    if asked is None:
+        return ALL_OUTPUTS
+    names = (asked,) if isinstance(asked, str) else tuple(asked) if isinstance(asked, Iterable) else None
+    if names is None or not names or not all(isinstance(n, str) and n in OUTPUTS for n in names):
+        bad = asked if names is None or not names else [n for n in names if not (isinstance(n, str) and n in OUTPUTS)]
+        raise ValueError(f"outputs: got {bad!r}, expected one or more of {', '.join(ALL_OUTPUTS)}")
+    needed = set(names)
+    for name in names:
+        needed.update(OUTPUTS[name].sum_of or ())
+    return tuple(name for name in ALL_OUTPUTS if name in needed)
+
+
+@functools.cache
+def _layout(n_contingents: int, outputs: tuple[str, ...]) -> dict[str, slice]:
+    """Columns of each recorded output: each per-contingent output's ``n_contingents``, then the front's."""
+    columns = {}
+    start = 0
+    for per_contingent in (True, False):
+        for name in outputs:
+            if OUTPUTS[name].per_contingent == per_contingent:
+                width = n_contingents if per_contingent else 1
+                columns[name] = slice(start, start + width)
+                start += width
+    return columns
+
+
+def series_count(n_contingents: int, outputs: tuple[str, ...] = ALL_OUTPUTS) -> int:
+    """Number of recorded series: each recorded output of :data:`SERIES` per contingent, then those of the front."""
+    return sum(n_contingents if OUTPUTS[name].per_contingent else 1 for name in outputs)
+
+
+def series_columns(name: str, n_contingents: int, outputs: tuple[str, ...] = ALL_OUTPUTS) -> slice:
     """Columns of output ``name`` among the recorded series (the one layout sums and sketch share).
+
+    ``outputs``: those the run recorded (:func:`recorded_outputs`; default all).
 
     Examples
     --------
     >>> series_columns("killed", 3), series_columns("area", 3)
     (slice(3, 6, None), slice(15, 16, None))
+    >>> series_columns("area", 3, ("strength", "area"))
+    slice(3, 4, None)
     """
-    if name in FRONT_SERIES:
-        start = len(SERIES) * n_contingents + FRONT_SERIES.index(name)
-        return slice(start, start + 1)
-    j = SERIES.index(name)
-    return slice(j * n_contingents, (j + 1) * n_contingents)
+    return _layout(n_contingents, outputs)[name]
 
 
 @dataclass(frozen=True)
@@ -115,6 +165,8 @@ class ChunkPlan:
         replication is kept).
     points : int
         Scenario points (rows of a design); 1 for a plain run.
+    outputs : tuple of str
+        The outputs recorded (:func:`recorded_outputs`; default all).
 
     Examples
     --------
@@ -133,6 +185,7 @@ class ChunkPlan:
     keep: int = 0
     sketch: bool = True
     points: int = 1
+    outputs: tuple[str, ...] = ALL_OUTPUTS
 
     @property
     def replications_per_chunk(self) -> int:
@@ -263,15 +316,17 @@ class BlockResult:
     failures: list[ChunkFailure] = field(default_factory=list)
 
 
-def record_series(out: NDArray[np.float64], state: Any, n_contingents: int) -> None:
+def record_series(
+    out: NDArray[np.float64], state: Any, n_contingents: int, outputs: tuple[str, ...] = ALL_OUTPUTS
+) -> None:
     """Write every recorded series of a batch's state into ``out`` of shape ``(series, n)`` (the one layout).
 
     Each series is a row of ``out``, contiguous, in the order of
-    :func:`series_columns`: each of :data:`SERIES` per contingent, then each
-    of :data:`FRONT_SERIES`. An output that is a sum of others is added up
-    from their rows.
+    :func:`series_columns`: each recorded output of :data:`SERIES` per
+    contingent, then those of :data:`FRONT_SERIES` (``outputs``, default
+    all). An output that is a sum of others is added up from their rows.
     """
-    for rows, value, per_contingent, parts in _record_plan(n_contingents):
+    for rows, value, per_contingent, parts in _record_plan(n_contingents, outputs):
         if parts:
             np.add(out[parts[0]], out[parts[1]], out=out[rows])
             for part in parts[2:]:
@@ -283,18 +338,21 @@ def record_series(out: NDArray[np.float64], state: Any, n_contingents: int) -> N
 
 
 @functools.cache
-def _record_plan(n_contingents: int) -> tuple[tuple[slice, Any, bool, tuple[slice, ...]], ...]:
+def _record_plan(
+    n_contingents: int, outputs: tuple[str, ...]
+) -> tuple[tuple[slice, Any, bool, tuple[slice, ...]], ...]:
     """What :func:`record_series` writes, output by output: its rows, how to read it, whether it has one row
     per contingent, the rows it adds up (an output that is a sum of others). Worked out once per number of
-    contingents rather than every day."""
+    contingents and outputs rather than every day."""
+    columns = _layout(n_contingents, outputs)
     return tuple(
         (
-            series_columns(name, n_contingents),
+            columns[name],
             OUTPUTS[name].value,
             OUTPUTS[name].per_contingent,
-            tuple(series_columns(part, n_contingents) for part in OUTPUTS[name].sum_of or ()),
+            tuple(columns[part] for part in OUTPUTS[name].sum_of or ()),
         )
-        for name in (*SERIES, *FRONT_SERIES)
+        for name in columns  # per-contingent outputs first: a sum's parts are written before it
     )
 
 
@@ -311,9 +369,12 @@ class _Reducer:
     each day or a copy at the end.
     """
 
-    def __init__(self, n: int, rows: int, n_c: int, keep: int, sketch: bool) -> None:
-        self.n_series = series_count(n_c)
+    def __init__(
+        self, n: int, rows: int, n_c: int, keep: int, sketch: bool, outputs: tuple[str, ...] = ALL_OUTPUTS
+    ) -> None:
+        self.n_series = series_count(n_c, outputs)
         self.n_c = n_c
+        self.outputs = outputs
         self.sums = np.empty((rows, self.n_series))
         self.values = np.empty((self.n_series, n))
         self.keys = np.empty((self.n_series, n), dtype=np.int64) if sketch else None
@@ -321,7 +382,7 @@ class _Reducer:
         self._counts: list[NDArray[np.unsignedinteger]] = []
         self.keep = keep
         # (rows, series columns of the output, keep): day ``row`` is one contiguous block
-        self._columns = {name: series_columns(name, n_c) for name in KEPT_SERIES}
+        self._columns = {name: series_columns(name, n_c, outputs) for name in KEPT_SERIES if name in outputs}
         self._days = {
             name: np.empty((rows, cols.stop - cols.start, keep), dtype=np.float32)
             for name, cols in self._columns.items()
@@ -333,7 +394,7 @@ class _Reducer:
 
     def __call__(self, model: Model, row: int) -> None:
         v = self.values  # (series, n): each series contiguous, so the sums and the sketch read it fast
-        record_series(v, model.state, self.n_c)
+        record_series(v, model.state, self.n_c, self.outputs)
         v.sum(axis=1, out=self.sums[row])
         if self.keys is not None:
             QuantileSketch.keys_into(self.keys, v)
@@ -401,7 +462,9 @@ def run_chunk(
     """
     lo, hi = plan.bounds(chunk) if 0 <= chunk < plan.n_chunks else (0, 0)
     keep = max(0, min(plan.keep, hi) - lo)
-    reducer = _Reducer(hi - lo, scenario.horizon_days + 1, len(scenario.contingent_ids), keep, plan.sketch)
+    reducer = _Reducer(
+        hi - lo, scenario.horizon_days + 1, len(scenario.contingent_ids), keep, plan.sketch, plan.outputs
+    )
     model = chunk_model(scenario, plan, chunk, extra_processes, inputs, [reducer])
     model.run()
     return model, reducer

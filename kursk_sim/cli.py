@@ -3,7 +3,7 @@
 ::
 
     kursk-sim run [SCENARIO] [--replications N] [--seed S] [--workers K] [--trajectories N]
-                  [--progress | --no-progress] [--out DIR] [--set PATH=VALUE ...]
+                  [--outputs NAME,...] [--progress | --no-progress] [--out DIR] [--set PATH=VALUE ...]
     kursk-sim sweep [SCENARIO] (--grid PATH=V1,V2,... ... | --sample METHOD:N [--path PATH ...])
                     [-n R] [--seed S] [--workers K] [--store DIR] [--reference I | --no-reference]
                     [--heatmap OUTPUT] [--out DIR] [--set PATH=VALUE ...]
@@ -68,11 +68,22 @@ def _setting(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"got {text!r}, expected PATH=VALUE, e.g. ru.replenishment.per_day=900")
     path, raw = (part.strip() for part in text.split("=", 1))
+    if not path:
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected PATH=VALUE with a parameter path before '='")
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word, e.g. noise.kind=none
     return path, value
+
+
+def _outputs(text: str) -> tuple[str, ...]:
+    from .chunks import recorded_outputs
+
+    try:
+        return recorded_outputs([name.strip() for name in text.split(",") if name.strip()])
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("outputs: ")) from None
 
 
 def _levels(text: str) -> tuple[str, list[Any]]:
@@ -166,6 +177,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="keep the daily trajectories of the first N replications "
         "(default: all of them when they fit in 256 MiB, else none; summaries cover every replication)",
+    )
+    run.add_argument(
+        "--outputs",
+        type=_outputs,
+        default=None,
+        metavar="NAME,NAME,...",
+        help="record only these outputs (of strength, killed, wounded, missing, casualties, area; default all): "
+        "faster, less memory; the figure needs strength and area",
     )
     run.add_argument("--out", type=Path, default=Path("kursk-sim-output"), help="output folder")
     run.add_argument("--no-figure", action="store_true", help="do not write the PNG figure")
@@ -289,6 +308,9 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> None:
     from .run import simulate
 
+    outputs = args.outputs
+    if outputs is not None and not args.no_figure and not {"strength", "area"} <= set(outputs):
+        raise ValueError(f"--outputs: got {','.join(outputs)}; the figure needs strength and area (or --no-figure)")
     scenario = _scenario(args)
     t0 = time.perf_counter()
     ensemble = simulate(
@@ -298,10 +320,12 @@ def _run(args: argparse.Namespace) -> None:
         workers=args.workers,
         trajectories=args.trajectories,
         progress=args.progress,
+        outputs=outputs,
     )
     elapsed = time.perf_counter() - t0
-    print(ensemble.projection())
-    print()
+    if outputs is None or {"strength", "area"} & set(outputs):
+        print(ensemble.projection())
+        print()
     print(ensemble.summary())
     rep_days = args.replications * scenario.horizon_days
     print(
@@ -338,6 +362,10 @@ def _sweep(args: argparse.Namespace) -> None:
 
     scenario = _scenario(args)
     if args.grid:
+        paths = [path for path, _ in args.grid]
+        twice = sorted({p for p in paths if paths.count(p) > 1})
+        if twice:
+            raise ValueError(f"--grid: got {twice[0]} more than once, expected each parameter once with all its levels")
         design = designs.grid(dict(args.grid))
     else:
         method, n = args.sample
@@ -469,7 +497,7 @@ def _fit(args: argparse.Namespace) -> None:
     scenario = _scenario(args)
     observations = load_observations(args.observations)
     t0 = time.perf_counter()
-    start = {k: float(v) for k, v in args.start} or None
+    start = {k: _start_value(k, v) for k, v in args.start} or None
     result = fit(scenario, observations, dict(args.params), method=args.method, start=start)
     elapsed = time.perf_counter() - t0
     print(result.table())
@@ -487,6 +515,13 @@ def _fit(args: argparse.Namespace) -> None:
     axes[0].figure.savefig(png, dpi=120)
     paths.append(png)
     print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _start_value(path: str, value: Any) -> float:
+    """A ``--start PATH=VALUE`` value: a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"--start: got {path}={value!r}, expected a number")
+    return float(value)
 
 
 def _abc(args: argparse.Namespace) -> None:

@@ -160,7 +160,7 @@ class Merged:
     def __init__(self, scenario: Scenario, plan: ChunkPlan) -> None:
         self.plan = plan
         self.rows = scenario.horizon_days + 1
-        n_series = series_count(len(scenario.contingent_ids))
+        n_series = series_count(len(scenario.contingent_ids), plan.outputs)
         self.sums = np.zeros((self.rows, n_series))
         self.sketch = QuantileSketch(self.rows * n_series) if plan.sketch else None
         self.events: dict[str, NDArray[np.int64]] = {}

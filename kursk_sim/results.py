@@ -537,6 +537,9 @@ class Ensemble:
     values : dict of str to ndarray
         Parameters set per replication (``simulate(..., values=)``), in
         scenario units (dates as proleptic ordinals); empty if none.
+    outputs : tuple of str
+        The outputs recorded (``simulate(..., outputs=)``; by default every
+        one of :data:`OUTPUT_NAMES`); asking for another is a ``ValueError``.
     """
 
     def __init__(
@@ -551,8 +554,10 @@ class Ensemble:
         sketch: QuantileSketch | None = None,
         kept: dict[str, NDArray[Any]] | None = None,
         values: dict[str, NDArray[np.float64]] | None = None,
+        outputs: tuple[str, ...] = OUTPUT_NAMES,
     ) -> None:
         self.scenario = scenario
+        self.outputs = tuple(outputs)
         self._values = {k: _readonly(v) for k, v in (values or {}).items()}
         self.seed = seed
         self.replications = int(replications)
@@ -597,6 +602,11 @@ class Ensemble:
     def _check_output(self, name: str) -> None:
         if name not in OUTPUT_NAMES:
             raise KeyError(f"no output '{name}'; outputs are {OUTPUT_NAMES}")
+        if name not in self.outputs:
+            raise ValueError(
+                f"output '{name}' was not recorded: this run recorded {', '.join(self.outputs)} "
+                f"(simulate(..., outputs=...) records only those asked for; leave it out to record every output)"
+            )
 
     def _raw(self, name: str) -> NDArray[Any]:
         self._check_output(name)
@@ -616,7 +626,7 @@ class Ensemble:
     def _columns(self, name: str) -> slice:
         """Columns of ``name`` among the recorded series (see :data:`kursk_sim.chunks.SERIES`)."""
         self._check_output(name)
-        return series_columns(name, len(self.contingents))
+        return series_columns(name, len(self.contingents), self.outputs)
 
     def _coords(self, name: str, lead: tuple[str, NDArray[Any]]) -> tuple[tuple[str, ...], dict[str, NDArray[Any]]]:
         dims = (lead[0], "date") + (() if not per_contingent(name) else ("contingent",))
@@ -752,7 +762,7 @@ class Ensemble:
         if by is None:
             last = len(self.dates) - 1
         else:
-            last = int((np.datetime64(by, "D") - self.dates[0]).astype(int))
+            last = int((_date_arg("by", by) - self.dates[0]).astype(int))
             if last > len(self.dates) - 1:
                 raise ValueError(f"by: got {by}, expected a date on or before the run's end {self.dates[-1]}")
         return float(counts[: max(last + 1, 0)].sum() / self.replications)
@@ -768,11 +778,11 @@ class Ensemble:
         kursk-2024: state on 2025-05-31 (50 replications)
         ...
         """
-        qs = tuple(float(x) for x in q)
+        qs = tuple(float(x) for x in _probabilities(q))
         cols = ("output", "contingent", "unit", "mean", *(f"q{100 * x:g}" for x in qs))
         rows: list[tuple[Any, ...]] = []
         last = len(self.dates) - 1
-        for name in OUTPUT_NAMES:
+        for name in self.outputs:
             mean = np.atleast_1d(self.mean(name).values[-1])
             qv = self._quantile_values(name, np.asarray(qs), rows=last).reshape(len(qs), -1)
             labels = ("-",) if not per_contingent(name) else self.contingents
@@ -799,13 +809,18 @@ class Ensemble:
         """
         idx = self._projection_days(dates)
         qs = _probabilities(q)
-        strength = self._quantile_values("strength", qs, rows=idx)
-        area = self._quantile_values("area", qs, rows=idx)
-        cols = ("date", *(f"{c} strength" for c in self.contingents), "area km²")
+        if qs.size != 3:
+            raise ValueError(f"q: got {q!r}, expected three probabilities (low, mid, high)")
+        shown = self._projected()
+        strength = self._quantile_values("strength", qs, rows=idx) if "strength" in shown else None
+        area = self._quantile_values("area", qs, rows=idx) if "area" in shown else None
+        cols = ("date", *(f"{c} strength" for c in self.contingents if strength is not None))
+        cols += ("area km²",) if area is not None else ()
         rows = []
         for j, i in enumerate(idx):
-            cells = [_band(strength[:, j, c]) for c in range(len(self.contingents))]
-            rows.append((str(self.dates[i]), *cells, _band(area[:, j])))
+            cells = [_band(strength[:, j, c]) for c in range(len(self.contingents))] if strength is not None else []
+            cells += [_band(area[:, j])] if area is not None else []
+            rows.append((str(self.dates[i]), *cells))
         lo, mid, hi = (f"{100 * x:g}" for x in q)
         title = f"{self.scenario.name}: median [{lo}%-{hi}%] of {self.replications} replications"
         return Table(title, cols, rows)
@@ -856,7 +871,7 @@ class Ensemble:
         xr = _need("xarray", "xarray")
         qs = _probabilities(q)
         data: dict[str, Any] = {}
-        for name in OUTPUT_NAMES:
+        for name in self.outputs:
             data[f"{name}_quantiles"] = self.quantiles(name, qs).to_xarray()
             data[f"{name}_mean"] = self.mean(name).to_xarray()
         events = list(self.event_names)
@@ -943,8 +958,7 @@ class Ensemble:
         """
         chosen = _formats(formats)
         cmd = _command(command)
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        out = _directory(directory)
         paths = _write_tables(out, self._tables(), chosen)
         if "netcdf" in chosen:
             path = out / "ensemble.nc"
@@ -966,15 +980,16 @@ class Ensemble:
             kept=self.kept,
             exact_quantiles=self.exact_quantiles,
             contingents=list(self.contingents),
+            outputs=list(self.outputs),
             events=list(self.event_names),
         )
 
     def _tables(self) -> dict[str, dict[str, NDArray[Any]]]:
         """The exported tables, name -> column -> values (one type per column)."""
-        tables = {
-            "summary": self._summary_table(),
-            "event_summary": self._event_summary_table(),
-            "projection": self._projection_table(),
+        tables = {"summary": self._summary_table(), "event_summary": self._event_summary_table()}
+        if "strength" in self.outputs or "area" in self.outputs:  # what a projection shows
+            tables["projection"] = self._projection_table()
+        tables |= {
             "quantiles": self._quantile_table(),
             "event_days": {"date": self._dates} | {e: self._counts(e) for e in self.event_names},
         }
@@ -992,7 +1007,7 @@ class Ensemble:
         qs = _probabilities(q)
         last = len(self._dates) - 1
         parts: list[dict[str, NDArray[Any]]] = []
-        for name in OUTPUT_NAMES:
+        for name in self.outputs:
             labels, n = self._rows_of(name)
             qv = self._quantile_values(name, qs, rows=last).reshape(qs.size, n)
             part = {
@@ -1025,32 +1040,52 @@ class Ensemble:
         if dates is None:
             firsts = [d for d in self._dates if str(d).endswith("-01")]
             return sorted({0, *[int((d - self._dates[0]).astype(int)) for d in firsts], len(self._dates) - 1})
-        idx = [int((np.datetime64(d, "D") - self._dates[0]).astype(int)) for d in dates]
+        if isinstance(dates, (str, dt.date, np.datetime64)) or not isinstance(dates, (Sequence, np.ndarray)):
+            raise TypeError(f"dates: got {dates!r}, expected a sequence of dates, e.g. ['2025-01-01', '2025-03-01']")
+        if len(dates) == 0:
+            raise ValueError("dates: got an empty sequence, expected at least one date (or None for the default)")
+        idx = [int((_date_arg("dates", d) - self._dates[0]).astype(int)) for d in dates]
         bad = [d for d, i in zip(dates, idx, strict=True) if not 0 <= i < len(self._dates)]
         if bad:
             raise ValueError(f"dates: {bad} fall outside the run {self._dates[0]}..{self._dates[-1]}")
         return idx
 
+    def _projected(self) -> tuple[str, ...]:
+        """The outputs a projection shows (strength and area), those of them recorded; none: a clear error."""
+        shown = tuple(name for name in ("strength", "area") if name in self.outputs)
+        if not shown:
+            raise ValueError(
+                f"a projection shows strength and area, and this run recorded neither ({', '.join(self.outputs)}): "
+                "record them with simulate(..., outputs=[..., 'strength', 'area'])"
+            )
+        return shown
+
     def _projection_table(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, NDArray[Any]]:
         qs = _probabilities(q)
         idx = self._projection_days(None)
-        strength = self._quantile_values("strength", qs, rows=idx)  # (q, date, contingent)
-        area = self._quantile_values("area", qs, rows=idx)  # (q, date)
-        values = np.concatenate([strength, area[:, :, None]], axis=2).astype(float)
-        n_c = len(self.contingents)
-        per_date = n_c + 1
+        parts = []  # (q, date, columns) per output shown: strength per contingent, area
+        names: list[str] = []
+        labels: list[str] = []
+        for name in self._projected():
+            v = self._quantile_values(name, qs, rows=idx)
+            parts.append(v if v.ndim == 3 else v[:, :, None])
+            own = list(self.contingents) if per_contingent(name) else ["-"]
+            names += [name] * len(own)
+            labels += own
+        values = np.concatenate(parts, axis=2).astype(float)
+        per_date = len(names)
         table = {
             "date": np.repeat(self._dates[idx], per_date),
-            "output": np.tile(np.array(["strength"] * n_c + ["area"]), len(idx)),
-            "contingent": np.tile(np.array([*self.contingents, "-"]), len(idx)),
-            "unit": np.tile(np.array([UNITS["strength"]] * n_c + [UNITS["area"]]), len(idx)),
+            "output": np.tile(np.array(names), len(idx)),
+            "contingent": np.tile(np.array(labels), len(idx)),
+            "unit": np.tile(np.array([UNITS[n] for n in names]), len(idx)),
         }
         return table | {_qname(x): values[i].ravel() for i, x in enumerate(qs)}
 
     def _quantile_table(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, NDArray[Any]]:
         qs = _probabilities(q)
         parts = []
-        for name in OUTPUT_NAMES:
+        for name in self.outputs:
             labels, n = self._rows_of(name)
             values = np.asarray(self.quantiles(name, qs).values, dtype=float).reshape(qs.size, len(self._dates), n)
             rows = values.size
@@ -1087,8 +1122,40 @@ class Ensemble:
         )
 
 
+def _date_arg(name: str, value: Any) -> np.datetime64:
+    """A date argument (``datetime.date``, ``numpy.datetime64`` or an ISO ``YYYY-MM-DD`` string) as a day."""
+    if isinstance(value, (dt.date, np.datetime64)) and not (isinstance(value, np.datetime64) and np.isnat(value)):
+        return np.datetime64(value, "D")
+    if isinstance(value, str):
+        try:
+            return np.datetime64(dt.date.fromisoformat(value.strip()), "D")
+        except ValueError:
+            pass
+    raise ValueError(f"{name}: got {value!r}, expected a date (datetime.date, numpy.datetime64 or 'YYYY-MM-DD')")
+
+
+def _directory(directory: Any) -> Path:
+    """The folder an export writes to, created if missing; a clear error if it cannot be."""
+    if isinstance(directory, bool) or not isinstance(directory, (str, Path)) or not str(directory).strip():
+        raise TypeError(f"directory: got {directory!r}, expected the path of a folder (str or pathlib.Path)")
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"directory: got {str(out)!r}, expected a folder (it exists and is not one)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"directory: cannot create {str(out)!r} ({err.strerror or err})") from None
+    return out
+
+
 def _probabilities(q: Any) -> NDArray[np.float64]:
-    qs = np.atleast_1d(np.asarray(q, dtype=float))
+    items = np.atleast_1d(np.asarray(q, dtype=object))
+    if isinstance(q, (str, bytes)) or any(isinstance(x, (str, bytes, bool, np.bool_)) for x in items.ravel()):
+        raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1] (numbers)")
+    try:
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1] (numbers)") from None
     if qs.ndim != 1 or qs.size == 0 or np.isnan(qs).any() or (qs < 0).any() or (qs > 1).any():
         raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1]")
     return qs

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .chunks import FINAL_NAMES, KEPT_SERIES, ChunkPlan
+from .chunks import ALL_OUTPUTS, FINAL_NAMES, KEPT_SERIES, ChunkPlan, recorded_outputs
 from .execution import Progress, SimulationError, execute
 from .inputs import check_values
 from .model import Process
@@ -42,11 +42,11 @@ def _whole(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
-def trajectory_bytes(scenario: Scenario) -> int:
-    """Bytes one replication's kept trajectories and end state take."""
+def trajectory_bytes(scenario: Scenario, outputs: tuple[str, ...] = ALL_OUTPUTS) -> int:
+    """Bytes one replication's kept trajectories (of ``outputs``, default all) and end state take."""
     rows = scenario.horizon_days + 1
     c = len(scenario.contingent_ids)
-    columns = sum(c if OUTPUTS[name].per_contingent else 1 for name in KEPT_SERIES)
+    columns = sum(c if OUTPUTS[name].per_contingent else 1 for name in KEPT_SERIES if name in outputs)
     return 4 * rows * columns + 8 * len(FINAL_NAMES) * c
 
 
@@ -54,22 +54,23 @@ def trajectory_bytes(scenario: Scenario) -> int:
 SKETCH_BUDGET_BYTES = 2 * 2**30
 
 
-def sketch_bytes(scenario: Scenario) -> int:
+def sketch_bytes(scenario: Scenario, outputs: tuple[str, ...] = ALL_OUTPUTS) -> int:
     """Bytes of a run's merged quantile sketch: days x recorded series x bins x 4 (whatever the replications)."""
     from .chunks import series_count
     from .sketch import N_BINS
 
-    return (scenario.horizon_days + 1) * series_count(len(scenario.contingent_ids)) * N_BINS * 4
+    return (scenario.horizon_days + 1) * series_count(len(scenario.contingent_ids), outputs) * N_BINS * 4
 
 
-def _check_sketch_memory(scenario: Scenario, replications: int) -> None:
-    need = sketch_bytes(scenario)
+def _check_sketch_memory(scenario: Scenario, replications: int, outputs: tuple[str, ...] = ALL_OUTPUTS) -> None:
+    need = sketch_bytes(scenario, outputs)
     if need > SKETCH_BUDGET_BYTES:
-        keep_all = replications * trajectory_bytes(scenario)
+        keep_all = replications * trajectory_bytes(scenario, outputs)
         raise ValueError(
             f"the quantile sketch of this run would take {need / 2**30:.1f} GiB ({scenario.horizon_days + 1} days x "
-            f"{len(scenario.contingent_ids)} contingents; limit {SKETCH_BUDGET_BYTES / 2**30:.0f} GiB): run fewer "
-            f"days or contingents, or keep every trajectory instead (trajectories=True: {keep_all / 2**30:.2f} GiB "
+            f"{len(scenario.contingent_ids)} contingents x {len(outputs)} outputs; limit "
+            f"{SKETCH_BUDGET_BYTES / 2**30:.0f} GiB): run fewer days or contingents, record fewer outputs "
+            f"(outputs=[...]), or keep every trajectory instead (trajectories=True: {keep_all / 2**30:.2f} GiB "
             "for these replications), which needs no sketch"
         )
 
@@ -86,6 +87,7 @@ def simulate(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     extra_processes: Iterable[Process] = (),
     values: Mapping[str, ArrayLike] | None = None,
+    outputs: Iterable[str] | str | None = None,
 ) -> Ensemble:
     """Run a scenario for a number of replications.
 
@@ -131,6 +133,13 @@ def simulate(
         scenario's value or distribution of that path; every other
         uncertain parameter is drawn as usual, the same values as without
         them (each parameter has its own random stream).
+    outputs : str or iterable of str, optional
+        The outputs to record (of :data:`kursk_sim.results.OUTPUT_NAMES`);
+        ``None`` (default): all. A run records, sums, sketches and keeps
+        only these (and the parts of a sum asked for: ``casualties`` brings
+        ``killed``, ``wounded`` and ``missing``), which costs less time and
+        memory; results do not change (the model runs the same). Events
+        and end states are always recorded.
 
     Returns
     -------
@@ -144,7 +153,7 @@ def simulate(
         If ``scenario`` is not a :class:`~kursk_sim.scenario.Scenario`.
     ValueError
         If ``replications``, ``chunk_size``, ``workers`` or ``trajectories``
-        is out of range.
+        is out of range, or ``outputs`` names no output.
     ScenarioError
         If ``values`` names an unknown path or holds a value out of range.
     SimulationError
@@ -175,9 +184,10 @@ def simulate(
     if workers is not None:
         workers = _whole("workers", workers, 1)
     checked = check_values(scenario, values, replications, "replication") if values is not None else {}
-    keep = _kept(scenario, replications, trajectories)
+    recorded = recorded_outputs(outputs)
+    keep = _kept(scenario, replications, trajectories, recorded)
     if keep < replications:
-        _check_sketch_memory(scenario, replications)
+        _check_sketch_memory(scenario, replications, recorded)
     root = root_sequence(seed)
     plan = ChunkPlan(
         replications,
@@ -186,6 +196,7 @@ def simulate(
         tuple(root.spawn_key),
         keep=keep,
         sketch=keep < replications,
+        outputs=recorded,
     )
     bar = Progress(replications, scenario.horizon_days, progress)
     try:
@@ -213,15 +224,18 @@ def simulate(
             sketch=merged.sketch,
             kept={name: parts[0] if len(parts) == 1 else np.concatenate(parts) for name, parts in merged.kept.items()},
             values=checked,
+            outputs=recorded,
         )
     if merged.failures or ens is None:
         raise SimulationError(sorted(merged.failures, key=lambda f: f.chunk), ens, plan)
     return ens
 
 
-def _kept(scenario: Scenario, replications: int, trajectories: bool | int | None) -> int:
+def _kept(
+    scenario: Scenario, replications: int, trajectories: bool | int | None, outputs: tuple[str, ...] = ALL_OUTPUTS
+) -> int:
     if trajectories is None:
-        return replications if replications * trajectory_bytes(scenario) <= TRAJECTORY_BUDGET_BYTES else 0
+        return replications if replications * trajectory_bytes(scenario, outputs) <= TRAJECTORY_BUDGET_BYTES else 0
     if isinstance(trajectories, bool):
         return replications if trajectories else 0
     keep = _whole("trajectories", trajectories, 0)

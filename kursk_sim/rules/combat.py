@@ -269,6 +269,9 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     # the law's exponents on a schedule (kursk_sim.rules.schedules): phases fought differently
     phases = {key: p.schedules[f"law.{key}"] for key in _EXPONENTS if f"law.{key}" in p.schedules}
     may_subset = True  # no noise draws random numbers for rows of zero mean (so combat may compute a subset)
+    # every loss killed, and thinning by a share of 1 draws nothing (all but exact binomial draws, which
+    # use random numbers even then): the split is the losses themselves, with nothing to draw
+    all_killed = bool(np.all(killed_share == 1.0)) and not (p.integer_counts and p.normal_above == np.inf)
     yield model.wait_for(Phase.COMBAT)
     while True:
         engaged = s.engaged
@@ -315,12 +318,16 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
                 f"{k['attacker']!r} / {k['defender']!r}, exponents {law}): check them and any process of your own"
             )
         lost = model.draw_losses(strength, prob, "combat", rows)
+        s.strength[rows] -= lost
+        if all_killed:  # no split to make: every loss is killed
+            s.killed[rows] += lost
+            yield model.env.timeout(1.0)
+            continue
         killed = model.thin(lost, at(killed_share), "combat", rows)
         wounded = lost - killed  # the rest, for now
         missing = model.thin(wounded, at(missing_of_rest), "combat", rows)
         wounded -= missing
         recovering = model.thin(wounded, at(rtd_share), "combat", rows)
-        s.strength[rows] -= lost
         s.killed[rows] += killed
         s.missing[rows] += missing
         s.wounded[rows] += wounded
