@@ -677,8 +677,8 @@ class Ensemble:
 
     def _quantile_values(self, name: str, qs: NDArray[np.float64], rows: Any) -> NDArray[np.float64]:
         """Quantiles ``(q, rows[, contingent])`` of ``name`` on the chosen day rows."""
-        if self.exact_quantiles:
-            return np.quantile(self._raw(name)[:, rows], qs, axis=0)
+        if self.exact_quantiles:  # along the last axis of the kept trajectories' memory order (day-major): no
+            return np.quantile(np.moveaxis(self._raw(name)[:, rows], 0, -1), qs, axis=-1)  # transposing copy
         assert self._sketch is not None
         n_series = self._sums.shape[1]
         days = np.arange(len(self.dates))[rows]

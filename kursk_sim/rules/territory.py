@@ -74,6 +74,13 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
             continue
         f_att, f_def = side_fire(model)
         day = model.day
+        if still and direction is None:
+            lowest = f_def.min()
+            with np.errstate(over="ignore", invalid="ignore"):
+                bounded = lowest > 0.0 and np.isfinite(f_att.max() / lowest)
+            if bounded:  # no ratio anywhere is infinite (each is at most this one): nothing moves
+                yield model.env.timeout(1.0)
+                continue
         if direction is not None and day < direction.size and direction[day] < 0:  # the defender regains ground
             ratio = np.divide(f_def, f_att, out=np.full_like(f_def, np.inf), where=f_att > 0)
             excess = np.maximum(ratio - threshold, 0.0)
