@@ -82,13 +82,9 @@ FIGURES = (
         "Sweep heatmap",
         "The probability that Ukraine withdraws by 31 March over a grid of two levers, Russia's daily "
         "replenishment and how many attackers a Ukrainian soldier puts out of action (150 paired replications a point).",
-        "design = ks.grid(\n"
-        '    {"ru.replenishment.per_day": [600, 900, 1200, 1500], "defender.lethality": [0.01, 0.0145, 0.02]}\n'
-        ")\n"
+        'design = ks.grid({"ru.replenishment.per_day": [600, 900, 1200, 1500], "defender.lethality": [0.01, 0.0145, 0.02]})\n'
         "res = ks.sweep(sc, design, replications=150, seed=1)\n"
-        "ax = ks.plot.sweep_heatmap(\n"
-        '    res, "ua_withdrawal@2025-03-31", x="ru.replenishment.per_day", y="defender.lethality"\n'
-        ")\n",
+        'ax = ks.plot.sweep_heatmap(res, "ua_withdrawal@2025-03-31", x="ru.replenishment.per_day", y="defender.lethality")\n',
     ),
     Figure(
         "tornado",
