@@ -238,6 +238,35 @@ class Normal(Distribution):
         lo, hi = self.support()
         if not lo < hi:
             raise ScenarioError(f"{path}.high", self.high, f"a value greater than low={self.low}")
+        if self.low is not None or self.high is not None:
+            self._check_truncation(path, lo, hi)
+
+    def _check_truncation(self, path: str, lo: float, hi: float) -> None:
+        """Refuse a truncation the sampler cannot draw: every draw would be a bound, far from the true quantiles.
+
+        Far in the upper tail the CDF rounds to 1 and its inverse cannot resolve the interval; the mirrored
+        CDF is exact there. Beyond about 38 sd either way neither can (the interval's probability underflows).
+        """
+        from scipy import special
+
+        m, sd = _num(self.mean), float(self.sd)
+        u = np.array([0.001, 0.5, 0.999])
+        if lo > m:  # the upper tail: by the mirrored CDF
+            a, b = special.ndtr((m - hi) / sd), special.ndtr((m - lo) / sd)
+            exact = m - sd * special.ndtri(b - u * (b - a))
+        else:
+            a, b = special.ndtr((lo - m) / sd), special.ndtr((hi - m) / sd)
+            exact = m + sd * special.ndtri(a + u * (b - a))
+        exact = np.clip(exact, lo, hi)
+        width = hi - lo
+        resolved = b > a or width <= 1e-9 * sd  # (a width next to nothing is a point: any draw in it will do)
+        if not resolved or not np.all(np.abs(self.ppf(u) - exact) <= 1e-3 * min(width, sd)):
+            raise ScenarioError(
+                path,
+                self.to_dict(),
+                "a truncation [low, high] that can be drawn: it lies too far in a tail "
+                f"({(lo - m) / sd:.3g} to {(hi - m) / sd:.3g} sd from the mean); move mean towards it or widen sd",
+            )
 
     def _bounds_cdf(self) -> tuple[float, float]:
         from scipy import special  # imported when first needed: scipy takes longer to import than the package
@@ -358,6 +387,10 @@ class Empirical(Distribution):
                 bad = isinstance(w, bool) or not isinstance(w, (int, float)) or isinstance(w, int) and w > 2**1023
                 if bad or not (math.isfinite(float(w)) and w > 0):
                     raise ScenarioError(f"{path}.weights", w, f"positive finite weights (weight {i})")
+            with np.errstate(over="ignore"):  # the sum the sampler divides by (np.cumsum, as in rows())
+                total = np.cumsum(np.asarray(self.weights, dtype=float))[-1]
+            if not np.isfinite(total):
+                raise ScenarioError(f"{path}.weights", list(self.weights), "positive weights with a finite sum")
         if not isinstance(self.group, str):
             raise ScenarioError(f"{path}.group", self.group, "a string")
 

@@ -198,6 +198,9 @@ class Scenario:
             if not key.isidentifier():
                 raise ScenarioError(key, None, "a contingent id made of letters, digits and _")
         for role in ("attacker", "defender"):
+            side_id = getattr(self, role).id
+            if not side_id.isidentifier():
+                raise ScenarioError(f"{role}.id", side_id, "an id made of letters, digits and _ (it names events)")
             if not any(c.side == role for c in self.contingents.values()):
                 raise ScenarioError("", sorted(self.contingents), f"at least one contingent with side = '{role}'")
         for rule in RULES:
@@ -289,11 +292,21 @@ class Scenario:
         >>> sc.get("kpa.second_wave.probability")
         1.0
         """
+        if not isinstance(changes, Mapping):
+            raise TypeError(
+                f"changes: got {type(changes).__name__}, expected a mapping of dotted parameter path to value, "
+                "e.g. {'ru.replenishment.per_day': 900}"
+            )
         data = self.to_dict()
         for path, value in changes.items():
             if not isinstance(path, str):
                 raise ScenarioError(str(path), value, "a dotted parameter path (a string)")
             parts = path.split(".")
+            if not all(parts):
+                known = [p for p, *_ in self.parameters()]
+                raise ScenarioError(
+                    path, value, f"a dotted parameter path without empty parts{schema.suggest(path, known)}"
+                )
             node = data
             for i, part in enumerate(parts[:-1]):
                 if not isinstance(node.get(part), Mapping) or "value" in node[part] or "dist" in node[part]:

@@ -43,11 +43,15 @@ __all__ = [
     "DateValue",
     "MAX_TROOPS",
     "MAX_TROOPS_PER_DAY",
+    "MAX_AREA_KM2",
 ]
 
 #: Largest count of troops a parameter may hold (strengths, sizes, ceilings): far above any front, and low enough
 #: that every count the model reaches stays exact and inside the quantile sketch's range (2**40).
 MAX_TROOPS = 1e9
+#: Largest area a parameter may hold (km²): twice the Earth's surface, low enough that every area the model reaches
+#: stays inside the quantile sketch's range, whatever the replication count.
+MAX_AREA_KM2 = 1e9
 #: Largest daily flow of troops (replenishment, mobilisation): ``MAX_TROOPS`` a decade over 36 years stays in range.
 MAX_TROOPS_PER_DAY = 1e8
 #: The largest uniform variate below 1 (``open_unit``'s largest draws round to it or to 1): where an unbounded
@@ -59,6 +63,7 @@ Value = float | Distribution
 DateValue = dt.date | Distribution
 
 PROVENANCE_KEYS = ("source", "assumption", "range", "note")
+_LEAF_KEYS = {"value", *PROVENANCE_KEYS}
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,12 @@ def param(
     uncertain: bool = True,
     choices: tuple[str, ...] = (),
 ) -> Any:
-    """A dataclass field carrying its :class:`Spec`."""
+    """A dataclass field carrying its :class:`Spec`.
+
+    An area (unit ``km²``) is at most :data:`MAX_AREA_KM2` unless a lower bound is given.
+    """
+    if unit == "km²" and kind == "number" and le is None and lt is None:
+        le = MAX_AREA_KM2
     spec = Spec(kind, unit, doc, ge, gt, le, lt, uncertain and kind in ("number", "date"), choices)
     return field(default=default, metadata={"spec": spec})
 
@@ -189,7 +199,22 @@ def suggest(key: str, known: list[str]) -> str:
 
 def unknown_key(path: str, key: str, value: Any, known: list[str]) -> ScenarioError:
     where = f"{path}.{key}" if path else key
-    return ScenarioError(where, value, f"one of the known keys {known}{suggest(key, known)}")
+    return ScenarioError(where, given(value), f"one of the known keys {known}{suggest(key, known)}")
+
+
+def wrapped(value: Any) -> bool:
+    """Whether ``value`` is a plain value with provenance (``{value = ..., note = ...}``), not a table of keys."""
+    return (
+        isinstance(value, Mapping)
+        and "value" in value
+        and not isinstance(value["value"], Mapping)
+        and set(value) <= _LEAF_KEYS
+    )
+
+
+def given(value: Any) -> Any:
+    """The value as the user gave it: without the ``{value = ..., note = ...}`` wrapper around a plain value."""
+    return value["value"] if wrapped(value) else value
 
 
 # ---------------------------------------------------------------------------
@@ -217,6 +242,8 @@ def plain_number(value: Any) -> int | float | None:
     Integers too large for a float (``10**400``) come back as ``inf``, which
     every check then refuses as not finite.
     """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]  # a 0-d array: the NumPy scalar it holds
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         return None
     if isinstance(value, (int, np.integer)):
@@ -247,6 +274,8 @@ def parse_leaf(raw: Any, spec: Spec, path: str, prov: dict[str, Provenance]) -> 
         node = dict(raw)
         meta = {k: node.pop(k) for k in PROVENANCE_KEYS if k in node}
         prov[path] = _provenance(meta, path)
+        if prov[path].range is not None:
+            _check_range(prov[path].range, spec, f"{path}.range")
         if "dist" in node:
             if not spec.uncertain:
                 raise ScenarioError(path, raw, f"a fixed {spec.kind} (this parameter cannot be uncertain)")
@@ -327,6 +356,26 @@ def _check_distribution(dist: Distribution, spec: Spec, path: str) -> Distributi
     return dist
 
 
+def _check_range(rng: tuple[Any, Any], spec: Spec, path: str) -> None:
+    """A declared range (for sweeps and sensitivity): two finite numbers or two dates, low < high."""
+    if spec.kind not in ("number", "int", "date"):
+        raise ScenarioError(path, list(rng), f"no range: a {spec.kind} parameter does not vary")
+    ends = []
+    for x in rng:
+        number = plain_number(x)
+        if number is not None and math.isfinite(number):
+            ends.append(float(number))
+            continue
+        try:
+            ends.append(_coerce_date(x, path))
+        except ScenarioError:
+            raise ScenarioError(path, list(rng), "a range [low, high] of two finite numbers or two dates") from None
+    if isinstance(ends[0], dt.date) != isinstance(ends[1], dt.date):
+        raise ScenarioError(path, list(rng), "a range [low, high] of two finite numbers or two dates")
+    if not ends[0] < ends[1]:
+        raise ScenarioError(path, list(rng), "a range [low, high] with low < high")
+
+
 def _provenance(meta: dict[str, Any], path: str) -> Provenance:
     for key in ("source", "assumption", "note"):
         if key in meta and not isinstance(meta[key], str):
@@ -369,8 +418,8 @@ def parse_section(
     ``field_name`` as a named section (a contingent's reinforcement waves);
     unknown scalars are always an error.
     """
-    if not isinstance(raw, Mapping):
-        raise ScenarioError(path, raw, f"a table of {cls.__name__} parameters")
+    if not isinstance(raw, Mapping) or wrapped(raw):
+        raise ScenarioError(path, given(raw), f"a table of {cls.__name__} parameters")
     known = {f.name: f for f in fields(cls) if f.init and "spec" in f.metadata}
     if extra is None:
         extra = getattr(cls, "EXTRA_TABLES", None)
@@ -389,8 +438,8 @@ def parse_section(
         if spec.kind == "section":
             kwargs[key] = parse_section(spec.cls, value, sub, prov)
         elif spec.kind == "named":
-            if not isinstance(value, Mapping):
-                raise ScenarioError(sub, value, f"a table of named {spec.cls.__name__} tables")
+            if not isinstance(value, Mapping) or wrapped(value):
+                raise ScenarioError(sub, given(value), f"a table of named {spec.cls.__name__} tables")
             kwargs[key] = {name: parse_section(spec.cls, item, f"{sub}.{name}", prov) for name, item in value.items()}
         else:
             kwargs[key] = parse_leaf(value, spec, sub, prov)

@@ -214,7 +214,7 @@ class Observations(Sequence[Observation]):
         for i, o in enumerate(self._rows):
             where = f"{self.name} row {i + 1}"
             first, last = o.rows(scenario.start_date)
-            if not (first is None or first >= 0) or last > scenario.horizon_days:
+            if not (first is None or first >= 0) or o.date < scenario.start_date or last > scenario.horizon_days:
                 raise ScenarioError(
                     f"{where}.date",
                     o.date,
@@ -286,11 +286,15 @@ def _number(raw: Any, where: str, positive: bool = False) -> float | None:
 
 
 def _parse_row(row: Mapping[str, Any], where: str) -> Observation:
-    unknown = sorted(set(row) - set(COLUMNS))
+    if not isinstance(row, Mapping):
+        raise ScenarioError(where, row, f"a table (a row) with the columns {list(REQUIRED)}")
+    if None in row:  # csv.DictReader: cells beyond the header
+        raise ScenarioError(where, row[None], f"no more cells than the header's columns {list(COLUMNS)}")
+    unknown = sorted(set(row) - set(COLUMNS), key=str)
     if unknown:
         raise ScenarioError(f"{where}.{unknown[0]}", row[unknown[0]], f"one of the columns {list(COLUMNS)}")
     for key in REQUIRED:
-        if row.get(key) in (None, ""):
+        if row.get(key) is None or isinstance(row[key], str) and not row[key].strip():
             raise ScenarioError(f"{where}.{key}", row.get(key), "a value: this column is required")
     date = _date(row["date"], f"{where}.date")
     start = None if row.get("start") in (None, "") else _date(row["start"], f"{where}.start")
@@ -360,11 +364,18 @@ def load_observations(name_or_path: str | Path) -> Observations:
         text = (resources.files("kursk_sim") / "observations" / f"{key}.csv").read_text(encoding="utf-8")
         return _from_csv(text, key)
     path = Path(name_or_path)
+    if path.is_dir():
+        raise ScenarioError("observations", key, "a CSV or TOML file, not a directory")
     if not path.is_file():
         raise FileNotFoundError(
             f"no observations '{key}': not a built-in ({', '.join(builtin_observations())}) and no such file"
         )
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark (Excel) is not part of a column name
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            "observations", key, "a UTF-8 text file, CSV or TOML (this one is binary or in another encoding)"
+        ) from None
     if path.suffix.lower() == ".toml":
         try:
             data = tomllib.loads(text)

@@ -263,6 +263,8 @@ def _validate_modifier(scenario: Scenario, name: str, mod: Modifier) -> None:
         allowed = " or ".join(allowed_keys)
         if bad:
             raise ScenarioError(f"{sub}.{bad[0]}", getattr(mult, bad[0]), f"only {allowed} for this target")
+        if all(getattr(mult, k) is None for k in allowed_keys):
+            raise ScenarioError(sub, {}, f"a multiplier: {allowed}")
 
 
 RULE = Rule(

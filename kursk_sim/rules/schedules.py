@@ -115,27 +115,64 @@ def read_schedule_files(data: Mapping[str, Any], base: Path | None) -> dict[str,
             out["schedules"][name] = table
             continue
         table = dict(table)
-        path = Path(str(table.pop("file")))
         where = f"schedules.{name}.file"
+        if not isinstance(table["file"], (str, Path)) or not str(table["file"]).strip():
+            raise ScenarioError(where, table["file"], "the path of a CSV file (a string)")
+        path = Path(table.pop("file"))
         if base is not None and not path.is_absolute():
             path = base / path
         if "dates" in table or "values" in table:
             raise ScenarioError(where, str(path), "either a file or dates and values, not both")
-        try:
-            with open(path, newline="", encoding="utf-8") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as err:
-            raise ScenarioError(where, str(path), f"a readable CSV file ({err.strerror})") from None
-        if not rows or not {"date", "value"} <= set(rows[0]):
-            raise ScenarioError(where, str(path), "a CSV with columns date and value and at least one row")
-        try:
-            values = [float(r["value"]) for r in rows]
-        except ValueError as err:
-            raise ScenarioError(where, str(path), f"numbers in its value column ({err})") from None
+        rows = _read_csv(path, where)
+        values = []
+        for i, r in enumerate(rows):
+            try:
+                values.append(float(r["value"]))
+            except ValueError:
+                raise ScenarioError(
+                    where, str(path), f"a number in the value column of row {i + 1}, not {r['value']!r}"
+                ) from None
         table["values"] = {"value": values, "note": f"read from {path.name}"}
         table["dates"] = [r["date"] for r in rows]
         out["schedules"][name] = table
     return out
+
+
+def _read_csv(path: Path, where: str) -> list[dict[str, str]]:
+    """The rows of a schedule's CSV file (columns ``date`` and ``value``), each with both cells and no others."""
+    if path.is_dir():
+        raise ScenarioError(where, str(path), "a CSV file, not a directory")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark (Excel) is not a column
+            lines = list(csv.reader(f))
+    except OSError as err:
+        raise ScenarioError(where, str(path), f"a readable CSV file ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            where, str(path), "a UTF-8 text CSV file (this one is binary or in another encoding)"
+        ) from None
+    except csv.Error as err:
+        raise ScenarioError(where, str(path), f"a valid CSV file ({err})") from None
+    if any("\x00" in cell for line in lines for cell in line):
+        raise ScenarioError(where, str(path), "a UTF-8 text CSV file (this one is binary)")
+    lines = [line for line in lines if any(cell.strip() for cell in line)]  # blank lines are not rows
+    header = [cell.strip() for cell in lines[0]] if lines else []
+    if not {"date", "value"} <= set(header) or len(set(header)) < len(header) or len(lines) < 2:
+        raise ScenarioError(
+            where,
+            str(path),
+            f"a CSV with columns date and value, each once, and at least one row (its header is {header})",
+        )
+    rows = []
+    for i, line in enumerate(lines[1:]):
+        if len(line) != len(header):
+            raise ScenarioError(
+                where,
+                str(path),
+                f"{len(header)} cells in row {i + 1}, one per column of the header (it has {len(line)})",
+            )
+        rows.append({key: cell.strip() for key, cell in zip(header, line, strict=True)})
+    return rows
 
 
 def validate(scenario: Scenario) -> None:
