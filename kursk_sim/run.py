@@ -183,6 +183,14 @@ def simulate(
     chunk_size = _whole("chunk_size", chunk_size, 1)
     if workers is not None:
         workers = _whole("workers", workers, 1)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            f"executor: got {type(executor).__name__}, expected an object with submit(fn, *args) "
+            "(a concurrent.futures executor or a dask.distributed.Client)"
+        )
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress: got {progress!r}, expected True, False or None")
+    extra_processes = _processes(extra_processes)
     checked = check_values(scenario, values, replications, "replication") if values is not None else {}
     recorded = recorded_outputs(outputs)
     keep = _kept(scenario, replications, trajectories, recorded)
@@ -203,7 +211,7 @@ def simulate(
         merged = execute(
             scenario,
             plan,
-            list(extra_processes),
+            extra_processes,
             workers=workers,
             executor=executor,
             progress=bar,
@@ -229,6 +237,17 @@ def simulate(
     if merged.failures or ens is None:
         raise SimulationError(sorted(merged.failures, key=lambda f: f.chunk), ens, plan)
     return ens
+
+
+def _processes(extra: Any) -> list[Process]:
+    """``extra_processes`` as a list, each a callable (a process function taking the model)."""
+    if isinstance(extra, (str, bytes)) or not isinstance(extra, Iterable):
+        raise TypeError(f"extra_processes: got {extra!r}, expected an iterable of process functions")
+    processes = list(extra)
+    for i, process in enumerate(processes):
+        if not callable(process):
+            raise TypeError(f"extra_processes[{i}]: got {process!r}, expected a function of the model")
+    return processes
 
 
 def _kept(

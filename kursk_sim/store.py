@@ -54,7 +54,12 @@ class SweepStore:
         self.directory = Path(directory)
         if self.directory.exists() and not self.directory.is_dir():
             raise ValueError(f"store: got {str(self.directory)!r}, expected a folder (it is a file)")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ValueError(
+                f"store: got {str(self.directory)!r}, could not create the folder ({err.strerror or err})"
+            ) from None
         self.identity = json.loads(json.dumps(identity))  # as it reads back
         manifest = self.directory / MANIFEST
         if manifest.exists():

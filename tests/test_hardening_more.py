@@ -375,3 +375,31 @@ def test_bad_arguments_are_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and err.strip().splitlines()[-1].startswith("kursk-sim"), err
     assert "'note'" not in err and not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- simulate's own arguments, a sweep's store
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"executor": 5}, "executor"),
+        ({"executor": "dask"}, "executor"),
+        ({"progress": "yes"}, "progress"),
+        ({"progress": 1}, "progress"),
+        ({"extra_processes": 5}, "extra_processes"),
+        ({"extra_processes": "f"}, "extra_processes"),
+        ({"extra_processes": [5]}, r"extra_processes\[0\]"),
+    ],
+)
+def test_simulate_arguments_of_the_wrong_type_are_named(kwargs: dict, named: str) -> None:
+    sc = ks.load_scenario("kursk-2024")
+    with pytest.raises(TypeError, match=f"^{named}: got"):
+        ks.simulate(sc, 4, seed=1, **kwargs)
+
+
+def test_a_store_that_cannot_be_created_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    from kursk_sim.store import SweepStore
+
+    with pytest.raises(ValueError, match="^store: got .* could not create the folder"):
+        SweepStore(blocker / "inside", {"a": 1})
