@@ -19,8 +19,9 @@ simulate
 Ensemble
     ``summary``, ``projection``, ``quantiles``, ``probability``,
     ``trajectory``, ``event_date``, ``export``.
-Uniform, Normal, LogNormal, Triangular
-    Distributions for uncertain parameters.
+Uniform, Normal, LogNormal, Triangular, Empirical, Distribution
+    Distributions for uncertain parameters (``Distribution``: their base
+    class, e.g. to tell drawn values from fixed ones in ``Scenario.parameters()``).
 Design, grid, sample
     Designs of experiments: tables of scenario points.
 sweep, SweepResult
@@ -64,7 +65,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from . import laws
-from .distributions import Empirical, LogNormal, Normal, Triangular, Uniform
+from .distributions import Distribution, Empirical, LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
 from .scenario import Scenario, builtin_scenarios, load_scenario
 
@@ -87,6 +88,7 @@ __all__ = [
     "Design",
     "Empirical",
     "DeterministicRun",
+    "Distribution",
     "Ensemble",
     "FitResult",
     "LabelledArray",

@@ -334,8 +334,17 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
         """As a pandas DataFrame indexed by date (needs the ``pandas`` extra); a writable copy.
 
         A ``(date, contingent)`` array becomes one column per contingent; a
-        ``(quantile, date[, contingent])`` array gets one column per
-        quantile (and contingent).
+        ``(quantile, date)`` array one column per quantile (a plain index:
+        ``df[0.5]`` is the median's Series); a ``(quantile, date,
+        contingent)`` array one column per quantile and contingent (a
+        two-level index).
+
+        Examples
+        --------
+        >>> import kursk_sim as ks
+        >>> ens = ks.simulate(ks.load_scenario("kursk-2024"), 20, seed=1)
+        >>> ens.quantiles("area").to_pandas()[0.5].shape
+        (188,)
         """
         pd = _need("pandas", "pandas")
         if "date" not in self.dims:
@@ -343,7 +352,12 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
         moved = np.moveaxis(self.values, self.dims.index("date"), 0)
         others = [d for d in self.dims if d != "date"]
         flat = np.array(moved.reshape(moved.shape[0], -1))
-        columns = pd.MultiIndex.from_product([self.coords[d] for d in others], names=others) if others else [self.name]
+        if len(others) > 1:
+            columns = pd.MultiIndex.from_product([self.coords[d] for d in others], names=others)
+        elif others:
+            columns = pd.Index(self.coords[others[0]], name=others[0])
+        else:
+            columns = [self.name]
         return pd.DataFrame(flat, index=pd.DatetimeIndex(self.coords["date"], name="date"), columns=columns)
 
     def __repr__(self) -> str:
