@@ -95,6 +95,10 @@ def side_fire(model: Model) -> tuple[Array, Array]:
 
 def side_totals(p: BatchParameters, values: Array) -> Array:
     """Per-side totals of ``(n, C)`` values: ``(n, 2)`` column-major, attacker then defender."""
+    attacker, defender = p.contingents_of_side
+    if len(attacker) == 1 and len(defender) == 1 and values.ndim == 2 and values.flags.f_contiguous:
+        # one contingent a side: its column is the total, both taken in one pass (the same values)
+        return values.T.take((attacker[0], defender[0]), axis=0).T
     out = np.empty((values.shape[0], 2), order="F")
     for side in (0, 1):
         side_total(p, side, values, out=out[:, side])

@@ -226,13 +226,18 @@ def test_ctrl_c_stops_the_workers_at_once_with_one_line(tmp_path: Path) -> None:
         cwd=tmp_path,
         start_new_session=True,
     )
-    seen = ""
-    while "replications" not in seen:  # blocking reads up to the first progress report: the workers are running
-        char = proc.stderr.read(1)
-        assert char, f"the run ended before reporting progress: {seen}"
-        seen += char
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, as from a terminal
-    _, err = proc.communicate(timeout=60)
+    try:
+        seen = ""
+        while "replications" not in seen:  # blocking reads up to the first progress report: the workers are running
+            char = proc.stderr.read(1)
+            assert char, f"the run ended before reporting progress: {seen}"
+            seen += char
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, as from a terminal
+        _, err = proc.communicate(timeout=60)
+    finally:  # whatever failed above, leave no run behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     assert proc.returncode == 130, err
     assert err.rstrip().endswith("kursk-sim: interrupted") and "Traceback" not in err, err
     assert not (tmp_path / "o").exists()

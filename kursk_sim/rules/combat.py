@@ -287,6 +287,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         law = _law_today(p.law, phases, model.day) if phases else p.law
         (pa, qa), (pd, qd) = law
         strength, exposure = take_rows(s.strength, rows), take_rows(s.exposure, rows)
+        finite = False  # whether prob is known finite (checked before its minimum with 1)
         if matrix is not None:  # each contingent faces its own enemy fire
             prob = _matrix_loss_rate(
                 p, matrix, strength, exposure, take_rows(s.effectiveness, rows), at, k, held(s)[rows, None], law
@@ -298,21 +299,25 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
             side_loss = np.empty_like(side_strength)
             side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
             side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
-            side_loss *= held(s)[rows, None]
+            if not (fighting == p.n and (s.holding == 1.0).all()):  # (a factor of 1 everywhere changes nothing)
+                side_loss *= held(s)[rows, None]
             # a contingent's expected losses are its side's in proportion to exposure * strength, so each
             # of its troops is lost with probability exposure * side loss / side total of exposure * strength
             side_weight = side_totals(p, exposure * strength)
             with np.errstate(over="ignore", invalid="ignore"):
                 loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
                 prob = exposure * loss_per_weight[:, side]
-            if not np.isfinite(prob).all():  # a side's weight so small (subnormal exposures) that the ratio overflowed
+            finite = bool(np.isfinite(prob).all())
+            if not finite:  # a side's weight so small (subnormal exposures) that the ratio overflowed
                 prob = _shares_in_the_other_order(prob, exposure, side_weight, side_loss, side)
             np.minimum(prob, 1.0, out=prob)
         if p.steps_per_day > 1:
             prob = _integrated_probability(
                 p, strength, exposure, take_rows(s.effectiveness, rows), at, k, held(s)[rows], matrix, law
             )
-        if not (np.isfinite(prob).all() and np.isfinite(s.effectiveness).all() and np.isfinite(s.exposure).all()):
+            finite = False
+        prob_finite = finite or bool(np.isfinite(prob).all())  # (finite before the minimum: finite after it)
+        if not (prob_finite and np.isfinite(s.effectiveness).all() and np.isfinite(s.exposure).all()):
             raise ModelError(  # e.g. 0 x inf in the law, or a process of a user's setting NaN
                 f"combat, day {model.day}: a loss probability, effectiveness or exposure is not finite (lethality "
                 f"{k['attacker']!r} / {k['defender']!r}, exponents {law}): check them and any process of your own"

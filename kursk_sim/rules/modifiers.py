@@ -142,6 +142,8 @@ def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
     if "territory.advance" in p.schedules:
         scheduled.append(("advance", None, p.schedules["territory.advance"]))
     yield model.wait_for(Phase.CONDITIONS)
+    if not effects and not scheduled:  # nothing changes them: each day starts again from the scenario's values
+        yield from _unchanged_conditions(model, eff0, exp0)
     while True:
         eff, exp, adv, leth = np.copy(eff0), np.copy(exp0), np.ones(p.n), np.ones((p.n, 2), order="F")
         for mod, d_eff, d_exp, d_adv, d_leth in effects:
@@ -162,6 +164,28 @@ def conditions(model: Model) -> Generator[simpy.events.Event, Any, None]:
                 else:
                     arrays[name][:, c] *= values[day]
         s.effectiveness, s.exposure, s.advance, s.lethality = eff, exp, adv, leth
+        yield model.env.timeout(1.0)
+
+
+def _unchanged_conditions(model: Model, eff0: Array, exp0: Array) -> Generator[simpy.events.Event, Any, None]:
+    """:func:`conditions` with no modifier or schedule: the scenario's values every day, written in place.
+
+    The arrays are this process's own; where a process of a user's has put
+    others in the state, fresh ones are set, as :func:`conditions` does
+    every day.
+    """
+    s, n = model.state, model.params.n
+    own: tuple[Array, ...] = ()
+    while True:
+        now = (s.effectiveness, s.exposure, s.advance, s.lethality)
+        if len(own) == 4 and all(a is b for a, b in zip(now, own, strict=True)):
+            np.copyto(own[0], eff0)
+            np.copyto(own[1], exp0)
+            own[2].fill(1.0)
+            own[3].fill(1.0)
+        else:
+            own = (np.copy(eff0), np.copy(exp0), np.ones(n), np.ones((n, 2), order="F"))
+            s.effectiveness, s.exposure, s.advance, s.lethality = own
         yield model.env.timeout(1.0)
 
 
