@@ -46,9 +46,10 @@ plot, laws, model, chunks
     processes, for users who add processes of their own; how a run is cut
     into seeded chunks (``run_chunk`` re-runs one alone).
 
-``import kursk_sim`` loads scenarios and distributions alone: the model
-and its runner (with SimPy) load with the first ``simulate``; designs,
-sweeps, sensitivity, fits, ABC, observations and ``plot`` when first used;
+``import kursk_sim`` loads each part when first used: scenarios and
+distributions (with NumPy) with the first scenario, the model and its
+runner (with SimPy) with the first ``simulate``; designs, sweeps,
+sensitivity, fits, ABC, observations and ``plot`` when first asked for;
 SciPy and Matplotlib only in the functions that need them.
 
 Examples
@@ -64,21 +65,20 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import laws
-from .distributions import Distribution, Empirical, LogNormal, Normal, Triangular, Uniform
 from .errors import ScenarioError
-from .scenario import Scenario, builtin_scenarios, load_scenario
 
 if TYPE_CHECKING:
-    from . import chunks, model, plot
+    from . import chunks, laws, model, plot
     from .abc import ABCResult, abc
     from .design import Design, grid, sample
     from .deterministic import DeterministicRun, deterministic
+    from .distributions import Distribution, Empirical, LogNormal, Normal, Triangular, Uniform
     from .execution import SimulationError
     from .fit import FitResult, fit
     from .observations import Observations, load_observations
     from .results import Ensemble, LabelledArray, Table
     from .run import simulate
+    from .scenario import Scenario, builtin_scenarios, load_scenario
     from .sensitivity import SensitivityResult, sensitivity
     from .sweep import sweep
     from .sweep_results import SweepResult
@@ -123,10 +123,20 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: Public names imported on first use, with the submodule that holds each (``None``: the name is that
-#: submodule). The model and its runner (SimPy) load with the first run, the experiments' layer, the
-#: observations and the figures (Matplotlib) when first asked for: ``import kursk_sim`` pays only for
-#: scenarios and distributions.
+#: submodule). Scenarios and distributions load with the first scenario, the model and its runner (SimPy)
+#: with the first run, the experiments' layer, the observations and the figures (Matplotlib) when first
+#: asked for: ``import kursk_sim`` itself costs next to nothing.
 _LAZY: dict[str, str | None] = {
+    "Scenario": "scenario",
+    "load_scenario": "scenario",
+    "builtin_scenarios": "scenario",
+    "Distribution": "distributions",
+    "Empirical": "distributions",
+    "LogNormal": "distributions",
+    "Normal": "distributions",
+    "Triangular": "distributions",
+    "Uniform": "distributions",
+    "laws": None,
     "simulate": "run",
     "Ensemble": "results",
     "LabelledArray": "results",

@@ -27,10 +27,10 @@ def test_plain_import_loads_no_heavy_module() -> None:
     assert _modules_after("import kursk_sim") == []
 
 
-def test_plain_import_leaves_the_model_and_simpy_for_the_first_run() -> None:
+def test_plain_import_leaves_numpy_scenarios_the_model_and_simpy_for_first_use() -> None:
     probe = (
         "import sys, kursk_sim as ks\n"
-        "before = [m for m in ('simpy', 'kursk_sim.model', 'kursk_sim.chunks') if m in sys.modules]\n"
+        "before = [m for m in ('simpy', 'numpy', 'kursk_sim.model', 'kursk_sim.scenario') if m in sys.modules]\n"
         "ks.simulate\n"
         "print(before, 'simpy' in sys.modules and 'kursk_sim.model' in sys.modules)"
     )
