@@ -101,7 +101,8 @@ def by_hand(replications: int, seed: int) -> np.ndarray:
 
 def import_time(repeat: int, then: str = "") -> float:
     """Median seconds ``import kursk_sim`` (then ``then``) takes in a fresh interpreter (its own start excluded)."""
-    code = f"import time; t = time.perf_counter(); import kursk_sim as ks; {then}; print(time.perf_counter() - t)"
+    after = f"{then}; " if then else ""
+    code = f"import time; t = time.perf_counter(); import kursk_sim as ks; {after}print(time.perf_counter() - t)"
     times = [
         float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
         for _ in range(repeat)
