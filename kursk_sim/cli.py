@@ -151,14 +151,13 @@ def _common(parser: argparse.ArgumentParser, replications: int) -> None:
         default=None,
         help="show a progress line on standard error (default: when it is a terminal)",
     )
+    _set_option(parser, "change a parameter, e.g. --set kpa.second_wave.probability=1 (repeatable)")
+
+
+def _set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """The repeatable ``--set PATH=VALUE`` option of a command."""
     parser.add_argument(
-        "--set",
-        dest="settings",
-        type=_setting,
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="change a parameter, e.g. --set kpa.second_wave.probability=1 (repeatable)",
+        "--set", dest="settings", type=_setting, action="append", default=[], metavar="PATH=VALUE", help=help_text
     )
 
 
@@ -261,15 +260,7 @@ def _parser() -> argparse.ArgumentParser:
         help="least squares on the figures' sds, or the likelihood of the counts under the noise model",
     )
     fi.add_argument("--start", type=_setting, action="append", default=[], metavar="PATH=VALUE", help="starting value")
-    fi.add_argument(
-        "--set",
-        dest="settings",
-        type=_setting,
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="change a parameter before fitting (repeatable)",
-    )
+    _set_option(fi, "change a parameter before fitting (repeatable)")
     fi.add_argument("--out", type=Path, default=Path("kursk-sim-fit"), help="output folder")
     ab = sub.add_parser(
         "abc", help="Bayesian calibration by ABC-SMC; posterior tables, the calibrated scenario, figures"
@@ -289,15 +280,7 @@ def _parser() -> argparse.ArgumentParser:
     ab.add_argument("--populations", type=_positive_int, default=5, help="populations, each with a lower tolerance")
     ab.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
     ab.add_argument("-w", "--workers", type=_positive_int, default=None, help="local worker processes")
-    ab.add_argument(
-        "--set",
-        dest="settings",
-        type=_setting,
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="change a parameter before calibrating (repeatable)",
-    )
+    _set_option(ab, "change a parameter before calibrating (repeatable)")
     ab.add_argument("--out", type=Path, default=Path("kursk-sim-abc"), help="output folder")
     show = sub.add_parser("show", help="print every parameter with its value, unit and source")
     show.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or TOML file")
