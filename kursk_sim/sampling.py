@@ -92,8 +92,10 @@ def binomial_counts(
     if normal_above == np.inf:
         return rng.binomial(n.astype(np.int64), p).astype(float)
     p = np.asarray(p, dtype=float)
-    if p.size <= _FEW and not ((p > 0.0) & (p < 1.0)).any():  # p of 0 or 1 only: no draw anywhere (thinning
-        return np.asfortranarray(n * p)  # by a share of 0 or 1, say): the product, as the general path gives
+    # p of 0 or 1 only (thinning by a share of 0 or 1, say): no draw anywhere, the product as the general path
+    # gives it (not with shared variates: those are drawn whether needed or not, and the stream must advance)
+    if replication is None and p.size <= _FEW and not ((p > 0.0) & (p < 1.0)).any():
+        return np.asfortranarray(n * p)
     out = n * p  # the draw where the variance is zero (n = 0, p = 0 or p = 1)
     if not out.flags.f_contiguous:  # (column-major inputs give a column-major product)
         out = np.asfortranarray(out)

@@ -269,9 +269,14 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     # the law's exponents on a schedule (kursk_sim.rules.schedules): phases fought differently
     phases = {key: p.schedules[f"law.{key}"] for key in _EXPONENTS if f"law.{key}" in p.schedules}
     may_subset = True  # no noise draws random numbers for rows of zero mean (so combat may compute a subset)
-    # every loss killed, and thinning by a share of 1 draws nothing (all but exact binomial draws, which
-    # use random numbers even then): the split is the losses themselves, with nothing to draw
-    all_killed = bool(np.all(killed_share == 1.0)) and not (p.integer_counts and p.normal_above == np.inf)
+    # every loss killed, and thinning by a share of 1 draws nothing (but exact binomial draws, which use
+    # random numbers even then, and a batch of several points, whose shared normal variates are drawn
+    # whether needed or not): the split is the losses themselves, with nothing to draw
+    all_killed = (
+        bool(np.all(killed_share == 1.0))
+        and not (p.integer_counts and p.normal_above == np.inf)
+        and p.rows.n_points == 1
+    )
     yield model.wait_for(Phase.COMBAT)
     while True:
         engaged = s.engaged
