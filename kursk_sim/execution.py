@@ -344,6 +344,11 @@ class _OwnPool:
     def kill(self) -> None:
         """Stop at once: terminate the workers (Ctrl-C), without waiting for their chunks."""
         processes = list(getattr(self.pool, "_processes", {}).values())  # no public way to reach them
+        # the queue feeding the workers may hold tasks no one will read once they are gone: its feeder thread
+        # must not be joined at exit (the interpreter would wait for it for ever after "interrupted")
+        call_queue = getattr(self.pool, "_call_queue", None)
+        if call_queue is not None:
+            call_queue.cancel_join_thread()
         self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
