@@ -19,8 +19,12 @@ HEAVY = ("scipy", "matplotlib", "pandas", "xarray", "dask", "SALib")
 def _modules_after(code: str) -> list[str]:
     """The heavy modules loaded after running ``code`` in a fresh interpreter."""
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith({HEAVY!r}))))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(done.stdout.splitlines()[-1])
+    return json.loads(_printed(probe).splitlines()[-1])
+
+
+def _printed(code: str) -> str:
+    """What ``code`` prints when run in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
 
 
 def test_plain_import_loads_no_heavy_module() -> None:
@@ -34,8 +38,7 @@ def test_plain_import_leaves_numpy_scenarios_the_model_and_simpy_for_first_use()
         "ks.simulate\n"
         "print(before, 'simpy' in sys.modules and 'kursk_sim.model' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    assert done.stdout.strip() == "[] True"
+    assert _printed(probe).strip() == "[] True"
 
 
 def test_loading_a_scenario_loads_no_heavy_module() -> None:
@@ -55,8 +58,7 @@ def test_loading_a_scenario_loads_no_heavy_module() -> None:
 )
 def test_heavy_modules_load_when_first_used(code: str, heavy: str) -> None:
     probe = f"{code}\nimport sys\nprint({heavy!r} in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    assert done.stdout.split()[-1] == "True"
+    assert _printed(probe).split()[-1] == "True"
 
 
 def test_every_public_name_is_importable_and_lazy_names_resolve() -> None:
@@ -78,5 +80,4 @@ def test_a_submodule_named_like_its_function_does_not_hide_the_function() -> Non
         "names = ('fit', 'sweep', 'deterministic', 'abc', 'sensitivity')\n"
         "print(all(callable(getattr(ks, n)) and not isinstance(getattr(ks, n), types.ModuleType) for n in names))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
-    assert done.stdout.split()[-1] == "True"
+    assert _printed(code).split()[-1] == "True"
