@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .chunks import KEPT_SERIES, series_columns
+from .quantiles import exact_quantiles
 from .rules import OUTPUTS, per_contingent
 from .scenario import Scenario
 from .sketch import QuantileSketch, histogram_quantiles
@@ -692,7 +693,7 @@ class Ensemble:
     def _quantile_values(self, name: str, qs: NDArray[np.float64], rows: Any) -> NDArray[np.float64]:
         """Quantiles ``(q, rows[, contingent])`` of ``name`` on the chosen day rows."""
         if self.exact_quantiles:  # along the last axis of the kept trajectories' memory order (day-major): no
-            return np.quantile(np.moveaxis(self._raw(name)[:, rows], 0, -1), qs, axis=-1)  # transposing copy
+            return exact_quantiles(np.moveaxis(self._raw(name)[:, rows], 0, -1), qs)  # transposing copy
         assert self._sketch is not None
         n_series = self._sums.shape[1]
         days = np.arange(len(self.dates))[rows]
