@@ -111,11 +111,15 @@ def binomial_counts(
     flat, var_flat = out.ravel(order="K"), var.ravel(order="K")
     n_flat = n.ravel(order="K") if n.flags.f_contiguous else n.reshape(-1, order="F")
     normal_mask = var_flat >= normal_above
-    normal = normal_mask.nonzero()[0]  # drawn only where needed: a third are degenerate
-    exact = ((var_flat > 0.0) ^ normal_mask).nonzero()[0]  # 0 < var < normal_above (normal_above >= 1)
-    _draw_normal(normal_rng or rng, flat, var_flat, n_flat, normal, out.shape, replication, replications)
-    if exact.size:
-        _draw_exact(rng, flat, n_flat, p, out.shape, exact, var_flat.view(np.intp))  # var no longer needed
+    exact_mask = var_flat > 0.0  # 0 < var < normal_above once the normal ones are out (normal_above >= 1)
+    if replication is not None or normal_mask.any():  # (shared variates are drawn whether needed or not)
+        normal = normal_mask.nonzero()[0]  # drawn only where needed: a third are degenerate
+        exact_mask ^= normal_mask
+        _draw_normal(normal_rng or rng, flat, var_flat, n_flat, normal, out.shape, replication, replications)
+    if exact_mask.all():  # every element drawn exactly: no indices (see _draw_exact)
+        _draw_exact(rng, flat, n_flat, p, out.shape, None, var_flat.view(np.intp))
+    elif exact_mask.any():
+        _draw_exact(rng, flat, n_flat, p, out.shape, exact_mask.nonzero()[0], var_flat.view(np.intp))
     return out
 
 
@@ -307,10 +311,10 @@ def _draw_exact(
     n_flat: Array,
     p: Array,
     shape: tuple[int, ...],
-    exact: NDArray[np.intp],
+    exact: NDArray[np.intp] | None,
     scratch: NDArray[np.intp],
 ) -> None:
-    """Exact draws into ``flat[exact]`` (column-major flat indices).
+    """Exact draws into ``flat[exact]`` (column-major flat indices; ``None``: every element).
 
     NumPy's binomial sampler keeps its set-up (a logarithm, an exponential and
     a square root) while consecutive draws have the same ``n`` and ``p``, and
@@ -329,12 +333,14 @@ def _draw_exact(
     rows = shape[0] if shape else 1
     columns = flat.size // rows
     if not (p.ndim < len(shape) or (p.ndim and p.shape[0] == 1)):  # a probability per element
-        p_flat = np.broadcast_to(p, shape).reshape(-1, order="F")  # a view when p is column-major
-        if exact.size == flat.size:  # every element drawn: no gather, no scatter
+        p_flat = p.reshape(-1, order="F") if p.shape == shape else np.broadcast_to(p, shape).reshape(-1, order="F")
+        if exact is None:  # every element drawn: no gather, no scatter
             flat[:] = rng.binomial(n_flat.astype(np.int64), p_flat)
         else:
             flat[exact] = rng.binomial(n_flat.take(exact).astype(np.int64), p_flat.take(exact))
         return
+    if exact is None:
+        exact = np.arange(flat.size)
     trials = n_flat.take(exact).astype(np.int64)
     # the same down every column: a scalar per column
     one_row = (1, *shape[1:])

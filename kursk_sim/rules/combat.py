@@ -264,7 +264,6 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     missing_of_rest = np.divide(missing_share, 1.0 - killed_share, out=np.ones(shape), where=killed_share < 1.0)
     rtd_share = one_row_if_all_same(p.per_contingent("return_to_duty.share"))
     side = p.side_of_contingent  # each contingent's column in (n, 2) side arrays
-    (pa, qa), (pd, qd) = p.law
     matrix = fire_matrix(p)  # None: the pooled fire of each side, computed as it always was
     # the law's exponents on a schedule (kursk_sim.rules.schedules): phases fought differently
     phases = {key: p.schedules[f"law.{key}"] for key in _EXPONENTS if f"law.{key}" in p.schedules}
@@ -290,7 +289,6 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         at = RowsOf(rows)
         k = _lethality_today(k_base, s.lethality)
         law = _law_today(p.law, phases, model.day) if phases else p.law
-        (pa, qa), (pd, qd) = law
         strength, exposure = take_rows(s.strength, rows), take_rows(s.exposure, rows)
         finite = False  # whether prob is known finite (checked before its minimum with 1)
         if matrix is not None:  # each contingent faces its own enemy fire
@@ -301,9 +299,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         else:
             fire = side_totals(p, take_rows(s.effectiveness, rows) * strength)
             side_strength = side_totals(p, strength)
-            side_loss = np.empty_like(side_strength)
-            side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
-            side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
+            side_loss = _side_losses(k, fire, side_strength, law, at)
             if not (fighting == p.n and (s.holding == 1.0).all()):  # (a factor of 1 everywhere changes nothing)
                 side_loss *= held(s)[rows, None]
             # a contingent's expected losses are its side's in proportion to exposure * strength, so each
@@ -343,6 +339,23 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         s.wounded[rows] += wounded
         s.recovering[0, rows] += recovering
         yield model.env.timeout(1.0)
+
+
+def _side_losses(k: dict[str, Any], fire: Array, strength: Array, law: Any, at: RowsOf) -> Array:
+    """Each side's expected losses ``(rows, 2)`` (attacker, defender) from the enemy's fire ``F`` and its strength.
+
+    Where both sides have one lethality and the same exponents (scalars) the
+    law is applied to both columns at once, with the enemy's fire as a view
+    of ``fire`` in the other order: the same values as side by side.
+    """
+    (pa, qa), (pd, qd) = law
+    k_att, k_def = at(k["defender"]), at(k["attacker"])  # the lethality of the fire each side takes
+    if all(np.ndim(v) == 0 for v in (k_att, k_def, pa, qa, pd, qd)) and pa == pd and qa == qd:
+        return expected_losses(np.array([k_att, k_def]), fire[:, ::-1], strength, pa, qa)
+    out = np.empty_like(strength)
+    out[:, 0] = expected_losses(k_att, fire[:, 1], strength[:, 0], at(pa), at(qa))
+    out[:, 1] = expected_losses(k_def, fire[:, 0], strength[:, 1], at(pd), at(qd))
+    return out
 
 
 def _shares_in_the_other_order(prob: Array, exposure: Array, weight: Array, loss: Array, side: Array) -> Array:

@@ -5,6 +5,7 @@ Scenario table: ``[territory]``. Output: ``area``, the area held (km²).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,10 @@ def territory(model: Model) -> Generator[simpy.events.Event, Any, None]:
         f_att, f_def = side_fire(model)
         day = model.day
         if still and direction is None:
-            lowest = f_def.min()
-            with np.errstate(over="ignore", invalid="ignore"):
-                bounded = lowest > 0.0 and np.isfinite(f_att.max() / lowest)
-            if bounded:  # no ratio anywhere is infinite (each is at most this one): nothing moves
+            lowest = float(f_def.min())  # (Python floats: an overflowing ratio is inf, with no warning)
+            if lowest > 0.0 and math.isfinite(
+                float(f_att.max()) / lowest
+            ):  # no ratio anywhere is infinite (each is at most this one): nothing moves
                 yield model.env.timeout(1.0)
                 continue
         if direction is not None and day < direction.size and direction[day] < 0:  # the defender regains ground
