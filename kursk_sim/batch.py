@@ -94,8 +94,14 @@ def side_fire(model: Model) -> tuple[Array, Array]:
 
 
 def side_totals(p: BatchParameters, values: Array) -> Array:
-    """Per-side totals of ``(n, C)`` values: ``(n, 2)`` column-major, attacker then defender."""
+    """Per-side totals of ``(n, C)`` values: ``(n, 2)`` column-major, attacker then defender.
+
+    With one contingent a side, the attacker's first, the totals are the
+    values themselves, returned as they are (to be read, not written).
+    """
     attacker, defender = p.contingents_of_side
+    if attacker == (0,) and defender == (1,) and values.ndim == 2 and values.flags.f_contiguous:
+        return values
     if len(attacker) == 1 and len(defender) == 1 and values.ndim == 2 and values.flags.f_contiguous:
         # one contingent a side: its column is the total, both taken in one pass (the same values)
         return values.T.take((attacker[0], defender[0]), axis=0).T

@@ -264,6 +264,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
     missing_of_rest = np.divide(missing_share, 1.0 - killed_share, out=np.ones(shape), where=killed_share < 1.0)
     rtd_share = one_row_if_all_same(p.per_contingent("return_to_duty.share"))
     side = p.side_of_contingent  # each contingent's column in (n, 2) side arrays
+    by_side = side.tolist() == [0, 1]  # one contingent a side, the attacker's first: side arrays are per contingent
     matrix = fire_matrix(p)  # None: the pooled fire of each side, computed as it always was
     # the law's exponents on a schedule (kursk_sim.rules.schedules): phases fought differently
     phases = {key: p.schedules[f"law.{key}"] for key in _EXPONENTS if f"law.{key}" in p.schedules}
@@ -291,6 +292,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
         law = _law_today(p.law, phases, model.day) if phases else p.law
         strength, exposure = take_rows(s.strength, rows), take_rows(s.exposure, rows)
         finite = False  # whether prob is known finite (checked before its minimum with 1)
+        inputs_finite = None  # whether effectiveness and exposure are finite, where known from what they gave
         if matrix is not None:  # each contingent faces its own enemy fire
             prob = _matrix_loss_rate(
                 p, matrix, strength, exposure, take_rows(s.effectiveness, rows), at, k, held(s)[rows, None], law
@@ -298,6 +300,9 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
             np.minimum(prob, 1.0, out=prob)
         else:
             fire = side_totals(p, take_rows(s.effectiveness, rows) * strength)
+            # a non-finite effectiveness makes its side's fire so; a non-finite exposure makes prob NaN
+            # (x * 0 after x / x or y / inf), so the two checks below cover both
+            inputs_finite = bool(np.isfinite(fire).all())
             side_strength = side_totals(p, strength)
             side_loss = _side_losses(k, fire, side_strength, law, at)
             if not (fighting == p.n and (s.holding == 1.0).all()):  # (a factor of 1 everywhere changes nothing)
@@ -307,7 +312,7 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
             side_weight = side_totals(p, exposure * strength)
             with np.errstate(over="ignore", invalid="ignore"):
                 loss_per_weight = np.divide(side_loss, side_weight, out=np.zeros_like(side_loss), where=side_weight > 0)
-                prob = exposure * loss_per_weight[:, side]
+                prob = exposure * (loss_per_weight if by_side else loss_per_weight[:, side])
             finite = bool(np.isfinite(prob).all())
             if not finite:  # a side's weight so small (subnormal exposures) that the ratio overflowed
                 prob = _shares_in_the_other_order(prob, exposure, side_weight, side_loss, side)
@@ -318,7 +323,9 @@ def combat(model: Model) -> Generator[simpy.events.Event, Any, None]:
             )
             finite = False
         prob_finite = finite or bool(np.isfinite(prob).all())  # (finite before the minimum: finite after it)
-        if not (prob_finite and np.isfinite(s.effectiveness).all() and np.isfinite(s.exposure).all()):
+        if inputs_finite is None:
+            inputs_finite = bool(np.isfinite(s.effectiveness).all() and np.isfinite(s.exposure).all())
+        if not (prob_finite and inputs_finite):
             raise ModelError(  # e.g. 0 x inf in the law, or a process of a user's setting NaN
                 f"combat, day {model.day}: a loss probability, effectiveness or exposure is not finite (lethality "
                 f"{k['attacker']!r} / {k['defender']!r}, exponents {law}): check them and any process of your own"
@@ -415,7 +422,7 @@ def _integrated_probability(
     strength at its start. With a fire matrix each step is
     :func:`_matrix_loss_rate`'s. ``law``: today's exponents (default the scenario's).
     """
-    (pa, qa), (pd, qd) = law or p.law
+    law = law or p.law
     side = p.side_of_contingent
     steps = p.steps_per_day
     current = np.copy(strength)
@@ -428,10 +435,7 @@ def _integrated_probability(
             lost += step
             continue
         fire = side_totals(p, effectiveness * current)
-        side_strength = side_totals(p, current)
-        side_loss = np.empty_like(side_strength)
-        side_loss[:, 0] = expected_losses(at(k["defender"]), fire[:, 1], side_strength[:, 0], at(pa), at(qa))
-        side_loss[:, 1] = expected_losses(at(k["attacker"]), fire[:, 0], side_strength[:, 1], at(pd), at(qd))
+        side_loss = _side_losses(k, fire, side_totals(p, current), law, at)
         side_loss *= held[:, None] / steps
         weight = side_totals(p, exposure * current)
         per_weight = np.divide(side_loss, weight, out=np.zeros_like(side_loss), where=weight > 0)
