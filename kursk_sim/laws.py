@@ -78,14 +78,14 @@ def expected_losses(k: ArrayLike, fire: ArrayLike, own: ArrayLike, p: ArrayLike,
     fire = np.asarray(fire, dtype=float)
     own = np.asarray(own, dtype=float)
     out = np.asarray(k, dtype=float) * _power(fire, p)
-    if not (np.ndim(q) == 0 and q == 0.0):  # own**0 is 1 (NaN and inf included): no factor
+    if not (isinstance(q, float) and q == 0.0):  # own**0 is 1 (NaN and inf included): no factor
         out = out * _power(own, q)
     return np.where(fire > 0, out, 0.0)
 
 
 def _power(x: NDArray[np.float64], e: ArrayLike) -> NDArray[np.float64]:
-    """``x ** e``, ``x`` itself where ``e`` is the scalar 1 (the same values, without the pass)."""
-    return x if np.ndim(e) == 0 and e == 1.0 else np.power(x, e)
+    """``x ** e``, ``x`` itself where ``e`` is the float 1 (the same values, without the pass)."""
+    return x if isinstance(e, float) and e == 1.0 else np.power(x, e)
 
 
 @dataclass(frozen=True)

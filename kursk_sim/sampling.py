@@ -110,6 +110,9 @@ def binomial_counts(
     # flat views in column-major order (memory order of column-major arrays; a copy of n if it is not one)
     flat, var_flat = out.ravel(order="K"), var.ravel(order="K")
     n_flat = n.ravel(order="K") if n.flags.f_contiguous else n.reshape(-1, order="F")
+    if replication is None and var_flat.min() > 0.0 and var_flat.max() < normal_above:  # (NaN fails both)
+        _draw_exact(rng, flat, n_flat, p, out.shape, None, var_flat.view(np.intp))  # every draw exact
+        return out
     normal_mask = var_flat >= normal_above
     exact_mask = var_flat > 0.0  # 0 < var < normal_above once the normal ones are out (normal_above >= 1)
     if replication is not None or normal_mask.any():  # (shared variates are drawn whether needed or not)

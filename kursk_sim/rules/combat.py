@@ -357,7 +357,7 @@ def _side_losses(k: dict[str, Any], fire: Array, strength: Array, law: Any, at: 
     """
     (pa, qa), (pd, qd) = law
     k_att, k_def = at(k["defender"]), at(k["attacker"])  # the lethality of the fire each side takes
-    if all(np.ndim(v) == 0 for v in (k_att, k_def, pa, qa, pd, qd)) and pa == pd and qa == qd:
+    if all(isinstance(v, float) for v in (k_att, k_def, pa, qa, pd, qd)) and pa == pd and qa == qd:
         return expected_losses(np.array([k_att, k_def]), fire[:, ::-1], strength, pa, qa)
     out = np.empty_like(strength)
     out[:, 0] = expected_losses(k_att, fire[:, 1], strength[:, 0], at(pa), at(qa))
@@ -386,7 +386,7 @@ _EXPONENTS = ("attacker.p", "attacker.q", "defender.p", "defender.q")
 
 def _lethality_today(k: dict[str, Any], multiplier: Array) -> dict[str, Any]:
     """Each side's lethality times today's multiplier (modifiers and schedules on lethality), ``k`` where it is 1."""
-    if np.all(multiplier == 1.0):
+    if (multiplier == 1.0).all():
         return k
     return {
         "attacker": k["attacker"] * one_row_if_all_same(multiplier[:, 0]),
