@@ -403,3 +403,24 @@ def test_a_store_that_cannot_be_created_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="^store: got .* could not create the folder"):
         SweepStore(blocker / "inside", {"a": 1})
+
+
+# ---------------------------------------------------------------- a pocket that holds out a subnormal time
+@pytest.mark.parametrize("noise", ["binomial", "none"])
+def test_a_subnormal_collapse_time_runs_without_a_warning(noise: str) -> None:
+    """``collapse_days = 1e-310`` (found by the property suite): 1 / days overflows to inf, which is meant
+    (the pocket is lost the day it is cut off); no RuntimeWarning may escape, and every encircled front ends."""
+    sc = ks.load_scenario("kursk-2024").replace(
+        {"encirclement.collapse_days": 1e-310, "encirclement.daily_hazard": 0.5, "noise.kind": noise}
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ens = ks.simulate(sc, 64, seed=3, progress=False)
+    assert np.isfinite(ens.final["strength"]).all() and (ens.final["strength"] >= 0).all()
+    if noise == "binomial":
+        cut = ens.event_day("ua_encirclement")
+        assert np.isfinite(cut).any()  # the rule acted
+        area = ens.trajectory("area").values[:, -1]
+        assert (area[np.isfinite(cut)] == 0.0).all()  # and each pocket was lost

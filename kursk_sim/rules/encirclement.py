@@ -79,7 +79,7 @@ def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
     holds_out = days > 0.0  # rows whose pockets hold out (the others collapse at once)
     staged = bool(holds_out.any())
     if staged:
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # 1 / days: inf for 0 and for subnormal days
             daily_loss = 1.0 - (1.0 - np.broadcast_to(p["encirclement.loss_fraction"], (p.n,))) ** (1.0 / days)
     yield model.wait_for(Phase.ENCIRCLE)
     while True:
@@ -109,7 +109,9 @@ def encirclement(model: Model) -> Generator[simpy.events.Event, Any, None]:
             pocket = s.encircled & s.engaged
             if pocket.any():
                 _pocket_losses(model, pocket, daily_loss)
-                with np.errstate(divide="ignore", invalid="ignore"):
+                with np.errstate(
+                    divide="ignore", invalid="ignore", over="ignore"
+                ):  # (subnormal days: the whole pocket)
                     s.area -= np.where(pocket, np.minimum(s.pocket_area / days, s.area), 0.0)
                 end_front(model, pocket & (s.area <= 0.0))
         yield model.env.timeout(1.0)
