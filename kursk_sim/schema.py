@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .distributions import Distribution, distribution_from_dict
-from .errors import ScenarioError
+from .errors import ScenarioError, _show
 
 __all__ = [
     "Spec",
@@ -454,9 +454,14 @@ def parse_section(
                 hint = suggest(key, sorted(known))
                 if not hint:  # a table of its own (a contingent, a wave): the error is about its contents
                     raise
-                # a name close to a key of this table: most likely a typo of it rather than a new table
+                # a name close to a key of this table: most likely a typo of it rather than a new table, so
+                # the error names the table's own path first and says why it is not a table of its own either
+                inner = err.path.removeprefix(f"{_join(path, key)}.")
                 raise ScenarioError(
-                    err.path, err.value, f"{err.expected}; '{key}' is not a {cls.__name__} key either{hint}"
+                    _join(path, key),
+                    value,
+                    f"a {cls.__name__} key{hint}; read as a {extra_cls.__name__} table it fails at {inner}: got "
+                    f"{_show(err.value)}, expected {err.expected}",
                 ) from None
         kwargs[target] = extras
     for name, f in known.items():

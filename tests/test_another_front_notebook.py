@@ -30,7 +30,7 @@ def test_another_front_notebook() -> None:
     assert "validated: river-town-2031, 90 days, contingents rifles, assault, guards" in text
     refused = re.findall(r"^(.+):\n    ScenarioError: (\S+): (.+)$", text, re.M)
     assert [(what, where) for what, where, _ in refused] == [
-        ("a misspelt key", "guards.replenishmnet.per_day"),
+        ("a misspelt key", "guards.replenishmnet"),
         ("a probability above 1", "guards.marines.probability"),
         ("casualty shares above 1", "guards.casualties.missing"),
     ]

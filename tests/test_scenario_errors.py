@@ -36,8 +36,9 @@ DELETE = object()
 
 CASES = [
     # (path to change, new value, error path, words expected in the message)
-    ("ru.replenishmnet", {"per_day": 5}, "ru.replenishmnet.per_day", "did you mean 'replenishment'"),
-    ("territroy", {"initial_area_km2": 5}, "territroy.initial_area_km2", "did you mean 'territory'"),
+    # a misspelt table: named at its own path, with why it is not a table of its own either
+    ("ru.replenishmnet", {"per_day": 5}, "ru.replenishmnet", "did you mean 'replenishment'?); read as a Wave"),
+    ("territroy", {"initial_area_km2": 5}, "territroy", "did you mean 'territory'?); read as a Contingent"),
     ("ru.strenght", 5, "ru.strenght", "did you mean 'strength'"),
     ("kpa.second_wave.probabilty", 0.5, "kpa.second_wave.probabilty", "did you mean 'probability'"),
     ("ru.strength", DELETE, "ru.strength", "required"),
@@ -103,7 +104,7 @@ def test_bad_value_names_path_value_and_expectation(path: str, value: Any, where
     ("old", "new", "where"),
     [
         ("[ru]\n", "[ru]\nstrenght = 5\n", "ru.strenght"),
-        ("[territory]", "[territroy]", "territroy.initial_area_km2"),
+        ("[territory]", "[territroy]", "territroy"),
         ('kind = { value = "binomial"', 'kind = { value = "binomal"', "noise.kind"),
         ("end_date = { value = 2025-05-31", "end_date = { value = 2024-01-01", "end_date"),
         ("strength = { value = 50000", "strength = { value = nan", "ru.strength"),
