@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import sys
 import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import ScenarioError
 from .execution import SimulationError
@@ -93,10 +94,12 @@ def _levels(text: str) -> tuple[str, list[Any]]:
             f"got {text!r}, expected PATH=V1,V2,..., e.g. ru.replenishment.per_day=600,1200"
         )
     path, raw = (part.strip() for part in text.split("=", 1))
-    levels = [_setting(f"{path}={v}")[1] for v in raw.split(",") if v.strip()]
-    if not levels:
+    if not raw:
         raise argparse.ArgumentTypeError(f"got {text!r}, expected at least one level after '='")
-    return path, levels
+    parts = raw.split(",")
+    if any(not v.strip() for v in parts):
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected levels separated by single commas (one is empty)")
+    return path, [_setting(f"{path}={v}")[1] for v in parts]
 
 
 def _bounds(text: str) -> tuple[str, tuple[float, float]]:
@@ -161,8 +164,22 @@ def _set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``kursk-sim run: error: ...``) and exit 2, like the others."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (usage: {self.prog} --help)\n")
+
+
+def _folder(text: str) -> Path:
+    """An output folder given on the command line: a name, not an empty or blank string (which would be '.')."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected the name of a folder")
+    return Path(text)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kursk-sim",
         description="Monte Carlo projection of manpower attrition on a front (default: Kursk, winter 2024-25).",
     )
@@ -185,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
         help="record only these outputs (of strength, killed, wounded, missing, casualties, area; default all): "
         "faster, less memory; the figure needs strength and area",
     )
-    run.add_argument("--out", type=Path, default=Path("kursk-sim-output"), help="output folder")
+    run.add_argument("--out", type=_folder, default=Path("kursk-sim-output"), help="output folder")
     run.add_argument("--no-figure", action="store_true", help="do not write the PNG figure")
     sw = sub.add_parser(
         "sweep",
@@ -218,7 +235,7 @@ def _parser() -> argparse.ArgumentParser:
         help="with a grid of two parameters: the output drawn (default: the defender's withdrawal by the end), "
         "e.g. ua_withdrawal@2025-03-31 or strength.ua@2025-03-01",
     )
-    sw.add_argument("--out", type=Path, default=Path("kursk-sim-sweep"), help="output folder")
+    sw.add_argument("--out", type=_folder, default=Path("kursk-sim-sweep"), help="output folder")
     se = sub.add_parser("sensitivity", help="Sobol indices or Morris screening of outputs; ranked tables and a figure")
     _common(se, DEFAULT_SENSITIVITY_REPLICATIONS)
     se.add_argument(
@@ -240,7 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     se.add_argument("--path", dest="paths", action="append", metavar="PATH", help="parameters (default: all ranged)")
     se.add_argument("--top", type=_positive_int, default=15, help="parameters shown per output (default 15)")
-    se.add_argument("--out", type=Path, default=Path("kursk-sim-sensitivity"), help="output folder")
+    se.add_argument("--out", type=_folder, default=Path("kursk-sim-sensitivity"), help="output folder")
     fi = sub.add_parser("fit", help="least-squares fit of parameters to observed figures; tables, CSVs and a figure")
     fi.add_argument("scenario", help="built-in name or TOML file")
     fi.add_argument("observations", help="built-in name (kursk-2024-article) or a CSV or TOML file")
@@ -261,7 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     fi.add_argument("--start", type=_setting, action="append", default=[], metavar="PATH=VALUE", help="starting value")
     _set_option(fi, "change a parameter before fitting (repeatable)")
-    fi.add_argument("--out", type=Path, default=Path("kursk-sim-fit"), help="output folder")
+    fi.add_argument("--out", type=_folder, default=Path("kursk-sim-fit"), help="output folder")
     ab = sub.add_parser(
         "abc", help="Bayesian calibration by ABC-SMC; posterior tables, the calibrated scenario, figures"
     )
@@ -281,7 +298,7 @@ def _parser() -> argparse.ArgumentParser:
     ab.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
     ab.add_argument("-w", "--workers", type=_positive_int, default=None, help="local worker processes")
     _set_option(ab, "change a parameter before calibrating (repeatable)")
-    ab.add_argument("--out", type=Path, default=Path("kursk-sim-abc"), help="output folder")
+    ab.add_argument("--out", type=_folder, default=Path("kursk-sim-abc"), help="output folder")
     show = sub.add_parser("show", help="print every parameter with its value, unit and source")
     show.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or TOML file")
     sub.add_parser("list", help="list the built-in scenarios")
@@ -398,8 +415,11 @@ def _differences(result: Any) -> Any:
     for j in range(result.n_points):
         if j == ref:
             continue
-        cells = [f"{d_event[0, j]:+.3f} ± {d_event[1, j]:.3f}"]
-        cells += [f"{d_strength[0, j, c]:+,.0f} ± {d_strength[1, j, c]:,.0f}" for c in range(len(result.contingents))]
+        cells = [f"{d_event[0, j]:+.3f} ± {_se_text(d_event[1, j], '.3f')}"]
+        cells += [
+            f"{d_strength[0, j, c]:+,.0f} ± {_se_text(d_strength[1, j, c], ',.0f')}"
+            for c in range(len(result.contingents))
+        ]
         rows.append((j, *cells))
     title = f"paired differences from point {ref} on {result.dates[-1]} (± standard error)"
     return Table(title, cols, rows)
@@ -588,6 +608,11 @@ def _indices_csv(result: Any, path: Path) -> Path:
 OUTPUT_SUFFIXES = (".csv", ".png", ".toml", ".json", ".parquet", ".nc")
 
 
+def _se_text(se: float, spec: str) -> str:
+    """A standard error for a table: ``-`` where it is undefined (one replication)."""
+    return "-" if math.isnan(se) else format(se, spec)
+
+
 def _check_out(out: Path) -> None:
     """Refuse, before any simulation, an output folder that cannot take the results (nothing is created here)."""
     if out.exists() and not out.is_dir():
@@ -635,7 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = str(err).splitlines()[0]
         print(f"kursk-sim: error: the model failed: {first}", file=sys.stderr)
         return 2
-    except (ScenarioError, FileNotFoundError, ValueError, KeyError, ImportError) as err:
+    except (ScenarioError, FileNotFoundError, ValueError, TypeError, KeyError, ImportError) as err:
         print(f"kursk-sim: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
         return 2
     except OSError as err:  # writing results (the folder was checked before the run)

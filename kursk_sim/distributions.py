@@ -129,7 +129,10 @@ class Distribution:
             value = getattr(self, f.name)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float, dt.date)):
+            if f.name not in self.location_fields:  # a spread or a shape: a number (in days on a date parameter)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ScenarioError(f"{path}.{f.name}", value, "a number (in days where the values are dates)")
+            elif isinstance(value, bool) or not isinstance(value, (int, float, dt.date)):
                 raise ScenarioError(f"{path}.{f.name}", value, "a number or a date")
             if isinstance(value, int) and abs(value) > 2**1023 or isinstance(value, float) and not math.isfinite(value):
                 raise ScenarioError(f"{path}.{f.name}", value, "a finite number")
@@ -379,7 +382,8 @@ class Empirical(Distribution):
         for i, v in enumerate(self.values):
             too_big = isinstance(v, int) and abs(v) > 2**1023
             if isinstance(v, bool) or not isinstance(v, (int, float)) or too_big or not math.isfinite(float(v)):
-                raise ScenarioError(f"{path}.values", v, f"finite numbers (value {i})")
+                also = "; an empirical distribution holds numbers, not dates" if isinstance(v, (dt.date, str)) else ""
+                raise ScenarioError(f"{path}.values", v, f"finite numbers (value {i}){also}")
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ScenarioError(f"{path}.weights", len(self.weights), f"one weight per value ({len(self.values)})")

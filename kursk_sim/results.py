@@ -778,9 +778,9 @@ class Ensemble:
             last = len(self.dates) - 1
         else:
             last = int((_date_arg("by", by) - self.dates[0]).astype(int))
-            if last > len(self.dates) - 1:
-                raise ValueError(f"by: got {by}, expected a date on or before the run's end {self.dates[-1]}")
-        return float(counts[: max(last + 1, 0)].sum() / self.replications)
+            if not 0 <= last <= len(self.dates) - 1:
+                raise ValueError(f"by: got {by}, expected a date of the run, {self.dates[0]} to {self.dates[-1]}")
+        return float(counts[: last + 1].sum() / self.replications)
 
     # -------------------------------------------------------------- tables
     def summary(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> Table:

@@ -222,9 +222,15 @@ def given(value: Any) -> Any:
 
 
 def _coerce_date(value: Any, path: str) -> dt.date:
+    """A date from a date, a datetime at midnight, a ``numpy.datetime64`` or ``YYYY-MM-DD``; a time of day is refused."""
     if isinstance(value, np.datetime64) and not np.isnat(value):
-        value = value.astype("datetime64[D]").item()
+        day = value.astype("datetime64[D]")
+        if day != value:
+            raise ScenarioError(path, value, "a date (YYYY-MM-DD), without a time of day")
+        value = day.item()
     if isinstance(value, dt.datetime):
+        if value.time() != dt.time() or value.tzinfo is not None:
+            raise ScenarioError(path, value, "a date (YYYY-MM-DD), without a time of day")
         return value.date()
     if isinstance(value, dt.date):
         return value
@@ -334,7 +340,10 @@ def _parse_fixed(raw: Any, spec: Spec, path: str) -> Any:
 def _check_distribution(dist: Distribution, spec: Spec, path: str) -> Distribution:
     if spec.kind == "date":
         if not dist.is_date:
-            raise ScenarioError(path, dist.to_dict(), "a distribution whose low/high/mode/mean are dates")
+            expected = "a distribution whose low/high/mode/mean are dates"
+            if dist.name == "empirical":
+                expected = "a uniform, triangular or normal distribution of dates (an empirical one holds numbers only)"
+            raise ScenarioError(path, dist.to_dict(), expected)
         return dist
     if dist.is_date:
         raise ScenarioError(path, dist.to_dict(), f"a distribution of numbers{_unit(spec)}, not dates")

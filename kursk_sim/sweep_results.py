@@ -551,6 +551,9 @@ class SweepResult:
 
 
 def _pm(mean: float, se: float) -> str:
+    """``mean ± se`` for a table; ``-`` for what is undefined (no replication; a standard error of one)."""
     if math.isnan(mean):
         return "-"
-    return f"{mean:,.0f} ± {se:,.0f}" if abs(mean) >= 100 else f"{mean:.3g} ± {se:.2g}"
+    if abs(mean) >= 100:
+        return f"{mean:,.0f} ± " + ("-" if math.isnan(se) else f"{se:,.0f}")
+    return f"{mean:.3g} ± " + ("-" if math.isnan(se) else f"{se:.2g}")

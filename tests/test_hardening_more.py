@@ -424,3 +424,69 @@ def test_a_subnormal_collapse_time_runs_without_a_warning(noise: str) -> None:
         assert np.isfinite(cut).any()  # the rule acted
         area = ens.trajectory("area").values[:, -1]
         assert (area[np.isfinite(cut)] == 0.0).all()  # and each pocket was lost
+
+
+# ---------------------------------------------------------------- a third round of hidden cases
+def _main(argv: list[str]) -> int:
+    try:
+        return cli.main(argv)
+    except SystemExit as stop:  # argparse's own errors
+        return int(stop.code or 0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "-n", "0"],
+        ["run", "--set", "="],
+        ["run", "--outputs="],
+        ["run", "--out", ""],
+        ["run", "--out", "   "],
+        ["sweep", "--grid", "ua.strength=1000,,2000"],
+        ["sweep", "--grid", "ua.strength=1000,"],
+        ["run", "--set", "end_date=2025-05-31T12:00:00"],
+        ["run", "--set", "end_date=2025-05-31T00:00:00+05:00"],
+    ],
+)
+def test_argument_errors_are_exactly_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Parser errors too are one line, exit 2 (no usage block); an empty --out is not the current folder."""
+    monkeypatch.chdir(tmp_path)
+    code = _main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("kursk-sim"), err
+    assert list(tmp_path.iterdir()) == []  # nothing written, here or anywhere below
+
+
+def test_a_sweep_of_one_replication_shows_no_nan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With one replication a standard error is undefined: '-' in the tables, never 'nan' with exit 0."""
+    argv = ["sweep", "--grid", "ua.strength=15000,20000", "-n", "1", "--out", str(tmp_path / "o")]
+    assert _main(argv) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out.lower() and "± -" in out
+
+
+def test_a_date_distribution_takes_a_spread_in_days_and_no_empirical_values() -> None:
+    sc = ks.load_scenario("kursk-2024")
+    date_sd = {"dist": "normal", "mean": dt.date(2025, 3, 1), "sd": dt.date(2025, 1, 1)}
+    with pytest.raises(ks.ScenarioError, match=r"^kpa\.second_wave\.date\.sd: got 2025-01-01, expected a number"):
+        sc.replace({"kpa.second_wave.date": date_sd})
+    with pytest.raises(ks.ScenarioError, match=r"^kpa\.second_wave\.date\.sd: got '2025-01-01', expected a number"):
+        sc.replace({"kpa.second_wave.date": {"dist": "normal", "mean": "2025-03-01", "sd": "2025-01-01"}})
+    for values in ([dt.date(2025, 3, 1), dt.date(2025, 3, 5)], [5, 6]):
+        with pytest.raises(ks.ScenarioError, match="empirical") as err:
+            sc.replace({"kpa.second_wave.date": {"dist": "empirical", "values": values}})
+        assert err.value.path.startswith("kpa.second_wave.date")
+    ok = sc.replace({"kpa.second_wave.date": {"dist": "normal", "mean": "2025-03-01", "sd": 5, "low": "2025-02-01"}})
+    assert ok.to_dict()["kpa"]["second_wave"]["date"]["sd"] == 5
+
+
+@pytest.mark.parametrize(
+    "when", [dt.datetime(2025, 5, 31, 12, 0), np.datetime64("2025-05-31T12"), "2025-05-31T12:00:00"]
+)
+def test_a_time_of_day_is_refused_not_dropped(when: Any) -> None:
+    sc = ks.load_scenario("kursk-2024")
+    with pytest.raises(ks.ScenarioError, match="^end_date: got .*without a time of day|^end_date: got .*a date"):
+        sc.replace({"end_date": when})
+    assert sc.replace({"end_date": dt.datetime(2025, 5, 31)}).end_date == dt.date(2025, 5, 31)  # midnight: a date

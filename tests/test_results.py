@@ -64,8 +64,9 @@ def test_bad_queries_name_the_choices(ens: ks.Ensemble) -> None:
         ens.quantiles("strenght")
     with pytest.raises(KeyError, match="events are"):
         ens.probability("withdrawal")
-    with pytest.raises(ValueError, match="on or before the run's end"):
-        ens.probability("ua_withdrawal", by="2026-01-01")
+    for outside in ("2026-01-01", "2024-01-01"):  # after the end, before the start (as a sweep's result)
+        with pytest.raises(ValueError, match="expected a date of the run"):
+            ens.probability("ua_withdrawal", by=outside)
     with pytest.raises(ValueError, match="probabilities in"):
         ens.quantiles("area", q=(0.5, 1.5))
     with pytest.raises(KeyError, match="not found"):
