@@ -381,8 +381,13 @@ def _check_range(rng: tuple[Any, Any], spec: Spec, path: str) -> None:
             raise ScenarioError(path, list(rng), "a range [low, high] of two finite numbers or two dates") from None
     if isinstance(ends[0], dt.date) != isinstance(ends[1], dt.date):
         raise ScenarioError(path, list(rng), "a range [low, high] of two finite numbers or two dates")
+    dates = isinstance(ends[0], dt.date)
+    if dates != (spec.kind == "date"):
+        raise ScenarioError(path, list(rng), f"a range of {'dates' if spec.kind == 'date' else 'numbers'}, as the value")
     if not ends[0] < ends[1]:
         raise ScenarioError(path, list(rng), "a range [low, high] with low < high")
+    if not dates and not spec.allows(ends[0], ends[1]):
+        raise ScenarioError(path, list(rng), f"a range within what the parameter allows ({spec.bounds_text()})")
 
 
 def _provenance(meta: dict[str, Any], path: str) -> Provenance:

@@ -85,11 +85,12 @@ def _finite(lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
 
-def _wrap(value: Any) -> st.SearchStrategy[Any]:
-    """A value as given plainly or with provenance."""
-    return st.sampled_from(
-        [value, {"value": value, "source": "property test"}, {"value": value, "assumption": "a", "range": [0, 1]}]
-    )
+def _wrap(value: Any, span: tuple[Any, Any] | None = None) -> st.SearchStrategy[Any]:
+    """A value as given plainly or with provenance (a declared range ``span`` when one is given)."""
+    given = [value, {"value": value, "source": "property test"}]
+    if span is not None:
+        given.append({"value": value, "assumption": "a", "range": list(span)})
+    return st.sampled_from(given)
 
 
 def spec(cls: type, name: str) -> schema.Spec:
@@ -113,10 +114,11 @@ def number(draw: st.DrawFn, sp: schema.Spec, lo: float, hi: float) -> Any:
         hi = min(hi, float(np.nextafter(sp.lt, -math.inf)))
     bounded = sp.le is not None or sp.lt is not None
     kind = draw(st.sampled_from(["fixed", "fixed", "int", "uniform", "triangular", "normal", "lognormal"]))
+    span = (lo, hi) if lo < hi else None  # a declared range: the parameter's span here, inside its bounds
     if kind == "int" and math.floor(hi) >= math.ceil(lo):
-        return draw(st.integers(math.ceil(lo), math.floor(hi)).flatmap(_wrap))
+        return draw(st.integers(math.ceil(lo), math.floor(hi)).flatmap(lambda v: _wrap(v, span)))
     if kind in ("fixed", "int") or np.nextafter(lo, math.inf) >= hi:
-        return draw(_finite(lo, hi).flatmap(_wrap))
+        return draw(_finite(lo, hi).flatmap(lambda v: _wrap(v, span)))
     if kind == "uniform":
         a, b = sorted(draw(st.lists(_finite(lo, hi), min_size=2, max_size=2, unique=True)))
         return {"dist": "uniform", "low": a, "high": b}
@@ -172,7 +174,7 @@ def date_value(draw: st.DrawFn, start: dt.date, lo: int, hi: int, *, fixed: bool
     kind = "fixed" if fixed or hi <= lo else draw(st.sampled_from(["fixed", "iso", "uniform", "triangular", "normal"]))
     if kind in ("fixed", "iso"):
         d = day(start, draw(st.integers(lo, hi)))
-        return draw(_wrap(d.isoformat() if kind == "iso" else d))
+        return draw(_wrap(d.isoformat() if kind == "iso" else d, (day(start, lo), day(start, hi + 1))))
     a, b = sorted(draw(st.lists(st.integers(lo, hi), min_size=2, max_size=2, unique=True)))
     if kind == "uniform":
         return {"dist": "uniform", "low": day(start, a), "high": day(start, b)}
@@ -531,6 +533,8 @@ BAD_ANY = [
     ("provenance", {"value": 1, "source": 5}),
 ]
 BAD_NUMBER = [
+    ("provenance", {"value": 1, "range": ["2000-01-01", "2000-02-01"]}),  # a range of dates on a number
+    ("provenance", {"value": 1, "range": [-(10**30), 10**30]}),  # a range no bounded parameter allows
     ("string", "many"),
     ("string", "1e3"),
     ("bool", True),
@@ -572,6 +576,7 @@ BAD_INT = [
     ("uncertain", {"dist": "uniform", "low": 1, "high": 3}),
 ]
 BAD_DATE = [
+    ("provenance", {"value": dt.date(2000, 1, 5), "range": [0, 1]}),  # a range of numbers on a date
     ("string", "soon"),
     ("string", "2024-13-01"),
     ("number", 45),
