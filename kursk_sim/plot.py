@@ -128,6 +128,8 @@ def style(
     ax.tick_params(labelsize=_TICK)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    if grid not in ("both", "x", "y", "none"):
+        raise ValueError(f"grid: got {grid!r}, expected one of 'both', 'x', 'y', 'none'")
     if grid != "none":
         ax.grid(True, axis=grid, alpha=0.3, linewidth=0.6)
         ax.set_axisbelow(True)
@@ -147,8 +149,38 @@ def _inner_shared_x(ax: Any) -> bool:
     return bool(spec is not None and shared and not spec.is_last_row())
 
 
+#: Where each kind of result a plot takes is defined: ``(module, class)``.
+_RESULTS = {
+    "Ensemble": ("kursk_sim.results", "Ensemble"),
+    "SweepResult": ("kursk_sim.sweep_results", "SweepResult"),
+    "SensitivityResult": ("kursk_sim.sensitivity", "SensitivityResult"),
+    "ABCResult": ("kursk_sim.abc", "ABCResult"),
+}
+
+
+def _require(value: Any, name: str, kind: str, made_by: str) -> None:
+    """A ``TypeError`` naming the argument unless ``value`` is the result ``kind`` (made by ``made_by``)."""
+    import importlib
+
+    module, cls = _RESULTS[kind]
+    if not isinstance(value, getattr(importlib.import_module(module), cls)):
+        article = "an" if kind[0] in "AEIOU" else "a"
+        raise TypeError(f"{name}: got {type(value).__name__}, expected {article} {kind} (from {made_by})")
+
+
+def _require_figure(fig: Any) -> None:
+    from matplotlib.figure import Figure
+
+    if fig is not None and not isinstance(fig, Figure):
+        raise TypeError(f"fig: got {fig!r}, expected a matplotlib Figure")
+
+
 def _axes(ax: Any, figsize: tuple[float, float] = FIGSIZE) -> Any:
     if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax: got {ax!r}, expected a matplotlib Axes")
         return ax
     import matplotlib.pyplot as plt
 
@@ -198,7 +230,10 @@ def _contingents(ensemble: Ensemble, contingents: str | Sequence[str] | None) ->
 
 
 def _check_bands(bands: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    out = [(float(lo), float(hi)) for lo, hi in bands]
+    try:
+        out = [(float(lo), float(hi)) for lo, hi in bands]
+    except (TypeError, ValueError):  # not pairs of numbers: (0.05, 0.95) instead of ((0.05, 0.95),), say
+        out = []
     if not out or any(not 0.0 <= lo < hi <= 1.0 for lo, hi in out):
         raise ValueError(f"bands: got {bands!r}, expected (low, high) quantile pairs with 0 <= low < high <= 1")
     return sorted(out)
@@ -311,6 +346,7 @@ def fan(
     ...     print(err)
     unknown output ['strenght']; valid: ['strength', 'killed', 'wounded', 'missing', 'casualties', 'area']
     """
+    _require(ensemble, "ensemble", "Ensemble", "ks.simulate")
     _check_names("output", [name], list(OUTPUTS))
     chosen_bands = _check_bands(bands)
     ax = _axes(ax)
@@ -382,6 +418,7 @@ def event_dates(ensemble: Ensemble, events: str | Sequence[str] | None = None, *
     >>> [line.get_label() for line in ax.get_lines()]
     ['ua_withdrawal', 'ua_encirclement']
     """
+    _require(ensemble, "ensemble", "Ensemble", "ks.simulate")
     chosen = [events] if isinstance(events, str) else list(events) if events is not None else list(ensemble.event_names)
     _check_names("events", chosen, ensemble.event_names)
     ax = _axes(ax)
@@ -452,6 +489,7 @@ def casualties(
     >>> bool((top == median["killed"] + median["wounded"] + median["missing"]).all())
     True
     """
+    _require(ensemble, "ensemble", "Ensemble", "ks.simulate")
     if stat not in ("median", "mean"):
         raise ValueError(f"stat: got {stat!r}, expected 'median' or 'mean'")
     chosen = _contingents(ensemble, contingents)
@@ -539,6 +577,7 @@ def territory(
     >>> ax.get_lines()[2].get_label()  # the withdrawal's median date
     'ua_withdrawal'
     """
+    _require(ensemble, "ensemble", "Ensemble", "ks.simulate")
     from .rules.withdrawal import withdrawal_event
 
     chosen_bands = _check_bands(bands)
@@ -616,6 +655,8 @@ def projection_figure(ensemble: Ensemble, *, fig: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
+    _require(ensemble, "ensemble", "Ensemble", "ks.simulate")
+    _require_figure(fig)
     if fig is None:
         fig = plt.figure(figsize=(9, 11), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
@@ -678,6 +719,7 @@ def tornado(result: Any, output: str | int | None = None, *, top: int = 15, ax: 
     >>> [t.get_text() for t in ax.get_yticklabels()][::-1] == sens.ranking()[:3]
     True
     """
+    _require(result, "result", "SensitivityResult", "ks.sensitivity")
     if top < 1:
         raise ValueError(f"top: got {top}, expected at least 1")
     k = result._output_index(output)
@@ -762,6 +804,7 @@ def sweep_heatmap(
     """
     from .sensitivity import parse_output
 
+    _require(result, "result", "SweepResult", "ks.sweep")
     _check_names("design paths", [x, y], list(result.points.paths))
     o = parse_output(output, result.scenario, result.event_names)
     values = o.of(result)
@@ -939,6 +982,8 @@ def posterior_pairs(
     """
     import matplotlib.pyplot as plt
 
+    _require(result, "result", "ABCResult", "ks.abc")
+    _require_figure(fig)
     chosen = list(paths) if paths is not None else list(result.paths)
     _check_names("paths", chosen, result.paths)
     k = len(chosen)

@@ -383,7 +383,9 @@ def _check_range(rng: tuple[Any, Any], spec: Spec, path: str) -> None:
         raise ScenarioError(path, list(rng), "a range [low, high] of two finite numbers or two dates")
     dates = isinstance(ends[0], dt.date)
     if dates != (spec.kind == "date"):
-        raise ScenarioError(path, list(rng), f"a range of {'dates' if spec.kind == 'date' else 'numbers'}, as the value")
+        raise ScenarioError(
+            path, list(rng), f"a range of {'dates' if spec.kind == 'date' else 'numbers'}, as the value"
+        )
     if not ends[0] < ends[1]:
         raise ScenarioError(path, list(rng), "a range [low, high] with low < high")
     if not dates and not spec.allows(ends[0], ends[1]):

@@ -490,3 +490,38 @@ def test_a_time_of_day_is_refused_not_dropped(when: Any) -> None:
     with pytest.raises(ks.ScenarioError, match="^end_date: got .*without a time of day|^end_date: got .*a date"):
         sc.replace({"end_date": when})
     assert sc.replace({"end_date": dt.datetime(2025, 5, 31)}).end_date == dt.date(2025, 5, 31)  # midnight: a date
+
+
+# ---------------------------------------------------------------- plots given the wrong things
+@pytest.fixture(scope="module")
+def small_run() -> ks.Ensemble:
+    return ks.simulate(ks.load_scenario("kursk-2024"), 20, seed=1, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "named"),
+    [
+        (lambda e, ax: ks.plot.tornado(e), TypeError, "^result: got Ensemble, expected a SensitivityResult"),
+        (lambda e, ax: ks.plot.posterior_pairs(e), TypeError, "^result: got Ensemble, expected an ABCResult"),
+        (lambda e, ax: ks.plot.sweep_heatmap(e, "ua_withdrawal", x="a", y="b"), TypeError, "^result: got Ensemble"),
+        (lambda e, ax: ks.plot.fan(e.scenario), TypeError, "^ensemble: got Scenario, expected an Ensemble"),
+        (lambda e, ax: ks.plot.territory(5), TypeError, "^ensemble: got int"),
+        (lambda e, ax: ks.plot.fan(e, ax=5), TypeError, "^ax: got 5, expected a matplotlib Axes"),
+        (lambda e, ax: ks.plot.projection_figure(e, fig=3), TypeError, "^fig: got 3, expected a matplotlib Figure"),
+        (lambda e, ax: ks.plot.fan(e, bands=(0.05, 0.95)), ValueError, r"^bands: got \(0.05, 0.95\)"),
+        (lambda e, ax: ks.plot.fan(e, bands=[(0.05, 0.5, 0.95)]), ValueError, "^bands: got"),
+        (lambda e, ax: ks.plot.style(ax, grid="diag"), ValueError, "^grid: got 'diag'"),
+    ],
+)
+def test_plots_name_the_argument_they_cannot_use(small_run: ks.Ensemble, call: Any, error: type, named: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    try:
+        with pytest.raises(error, match=named):
+            call(small_run, ax)
+    finally:
+        plt.close("all")
