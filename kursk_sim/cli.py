@@ -362,13 +362,11 @@ def _sweep(args: argparse.Namespace) -> None:
 
     scenario = _scenario(args)
     if args.grid:
-        paths = [path for path, _ in args.grid]
-        twice = sorted({p for p in paths if paths.count(p) > 1})
-        if twice:
-            raise ValueError(f"--grid: got {twice[0]} more than once, expected each parameter once with all its levels")
+        _once("--grid", [path for path, _ in args.grid], " with all its levels")
         design = designs.grid(dict(args.grid))
     else:
         method, n = args.sample
+        _once("--path", list(args.paths or []))
         design = designs.sample(scenario, n, method, paths=args.paths, seed=args.seed)
     t0 = time.perf_counter()
     result = sweep(
@@ -446,19 +444,25 @@ def _sensitivity(args: argparse.Namespace) -> None:
     from .sensitivity import sensitivity
 
     scenario = _scenario(args)
+    _once("--path", list(args.paths or []))
     n = args.n if args.n is not None else (1024 if args.method == "sobol" else 64)
     t0 = time.perf_counter()
-    result = sensitivity(
-        scenario,
-        args.outputs,
-        method=args.method,
-        n=n,
-        paths=args.paths,
-        seed=args.seed,
-        replications=args.replications,
-        workers=args.workers,
-        progress=args.progress,
-    )
+    try:
+        result = sensitivity(
+            scenario,
+            args.outputs,
+            method=args.method,
+            n=n,
+            paths=args.paths,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            progress=args.progress,
+        )
+    except ValueError as err:  # the function's n is this command's -N (its -n is the replications)
+        if str(err).startswith("n: "):
+            raise ValueError(f"-N: {str(err)[3:]}") from None
+        raise
     elapsed = time.perf_counter() - t0
     for k in range(len(result.outputs)):
         print(result.table(k, top=args.top))
@@ -500,6 +504,8 @@ def _fit(args: argparse.Namespace) -> None:
     scenario = _scenario(args)
     observations = load_observations(args.observations)
     t0 = time.perf_counter()
+    for option, pairs in (("--param", args.params), ("--start", args.start)):
+        _once(option, [path for path, _ in pairs])
     start = {k: _start_value(k, v) for k, v in args.start} or None
     result = fit(scenario, observations, dict(args.params), method=args.method, start=start)
     elapsed = time.perf_counter() - t0
@@ -533,6 +539,7 @@ def _abc(args: argparse.Namespace) -> None:
 
     scenario = _scenario(args)
     observations = load_observations(args.observations)
+    _once("--param", [path for path, _ in args.params])
     t0 = time.perf_counter()
     result = abc(
         scenario,
@@ -606,6 +613,13 @@ def _indices_csv(result: Any, path: Path) -> Path:
 
 #: Suffixes of the files the commands write: a folder with one of these names in --out is in the way.
 OUTPUT_SUFFIXES = (".csv", ".png", ".toml", ".json", ".parquet", ".nc")
+
+
+def _once(option: str, paths: list[str], how: str = "") -> None:
+    """Refuse a parameter given more than once to a repeatable option (the later would silently win)."""
+    twice = sorted({p for p in paths if paths.count(p) > 1})
+    if twice:
+        raise ValueError(f"{option}: got {twice[0]} more than once, expected each parameter once{how}")
 
 
 def _se_text(se: float, spec: str) -> str:

@@ -656,7 +656,14 @@ class Marginals:
         for path in chosen:
             value, spec = varying[path]
             if path in bounds:
-                marginals.append(_bounds_of(path, bounds[path], spec.kind == "date"))
+                lo, hi = _bounds_of(path, bounds[path], spec.kind == "date")
+                if spec.kind != "date" and not spec.allows(lo, hi):  # refused here, not as a drawn value later
+                    raise ScenarioError(
+                        f"bounds.{path}",
+                        bounds[path],
+                        f"bounds within what the parameter allows ({spec.bounds_text()})",
+                    )
+                marginals.append((lo, hi))
             elif path in ranged:
                 marginal = ranged[path]
                 if not isinstance(marginal, Distribution) and not marginal[0] < marginal[1]:

@@ -365,14 +365,26 @@ def fit(
             low, high = (float(b) for b in bounds)
         except (TypeError, ValueError):
             raise ScenarioError(f"params.{path}", bounds, "bounds (low, high)") from None
+        spec = known[path][1]
+        if low < high and not spec.allows(low, high):  # (low >= high is _Scale's error)
+            raise ScenarioError(
+                f"params.{path}", bounds, f"bounds within what the parameter allows ({spec.bounds_text()})"
+            )
         scales.append(_Scale(path, low, high))
     paths = tuple(s.path for s in scales)
+    for path in start or {}:
+        if path not in paths:
+            raise ScenarioError(
+                f"start.{path}", start[path], f"a starting value of a fitted parameter, one of {list(paths)}"
+            )
     fixed_point = deterministic(scenario, at=at).scenario
     x0 = []
     for s in scales:
-        v = (start or {}).get(s.path, fixed_point.get(s.path))
+        given = s.path in (start or {})
+        v = start[s.path] if given else fixed_point.get(s.path)
         if not s.low <= float(v) <= s.high:
-            raise ScenarioError(f"start.{s.path}", v, f"a starting value in [{s.low:g}, {s.high:g}]")
+            which = "" if given else " (the scenario's value: give a start within the bounds)"
+            raise ScenarioError(f"start.{s.path}", v, f"a starting value in [{s.low:g}, {s.high:g}]{which}")
         x0.append(float(v))
     u0 = np.array([float(s.inner(x)) for s, x in zip(scales, x0, strict=True)])
     lower, upper = (np.array(b) for b in zip(*(s.bounds for s in scales), strict=True))

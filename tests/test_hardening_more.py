@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -525,3 +526,52 @@ def test_plots_name_the_argument_they_cannot_use(small_run: ks.Ensemble, call: A
             call(small_run, ax)
     finally:
         plt.close("all")
+
+
+# ---------------------------------------------------------------- fit, abc and sensitivity arguments
+FIT = ["fit", "kursk-2024", "kursk-2024-article"]
+ABC = ["abc", "kursk-2024", "kursk-2024-article", "--particles", "20", "--populations", "1"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            [*FIT, "--param", "defender.lethality=0.005:0.05", "--start", "ru.strength=1"],
+            "start.ru.strength: got 1.0, expected a starting value of a fitted parameter",
+        ),
+        (
+            [*FIT, "--param", "defender.lethality=0.005:0.05", "--param", "defender.lethality=0.01:0.02"],
+            "--param: got defender.lethality more than once",
+        ),
+        (
+            [
+                *FIT,
+                "--param",
+                "defender.lethality=0.005:0.05",
+                "--start",
+                "defender.lethality=0.01",
+                "--start",
+                "defender.lethality=0.02",
+            ],
+            "--start: got defender.lethality more than once",
+        ),
+        ([*FIT, "--param", "kpa.second_wave.probability=0:2"], r"allows \(>= 0 and <= 1\)"),
+        ([*FIT, "--param", "defender.lethality=-1:0.05"], r"params.defender.lethality: got \(-1.0, 0.05\)"),
+        ([*FIT, "--param", "ua.strength=1000:2000"], r"\[1000, 2000\] \(the scenario's value"),
+        ([*ABC, "--param", "defender.lethality=-1:0.05"], r"bounds.defender.lethality: got \(-1.0, 0.05\)"),
+        ([*ABC, "--param", "defender.lethality=0:0.1", "--param", "defender.lethality=0:0.2"], "more than once"),
+        (["sensitivity", "--output", "area@2025-03-01", "-N", "1", "-n", "2"], "^kursk-sim: error: -N: got 1"),
+        (["sweep", "--sample", "lhs:2", "--path", "ua.strength", "--path", "ua.strength"], "--path: got ua.strength"),
+    ],
+)
+def test_experiment_arguments_are_checked_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """Given but unused (a start of a parameter not fitted), given twice, bounds the parameter cannot take, or
+    an error naming the function's argument rather than the option: each one line naming what was given."""
+    code = _main([*argv, "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert re.search(message, err), err
+    assert not (tmp_path / "o").exists()
