@@ -1173,6 +1173,8 @@ def _probabilities(q: Any) -> NDArray[np.float64]:
         raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1] (numbers)") from None
     if qs.ndim != 1 or qs.size == 0 or np.isnan(qs).any() or (qs < 0).any() or (qs > 1).any():
         raise ValueError(f"q: got {q!r}, expected probabilities in [0, 1]")
+    if np.unique(qs).size != qs.size:  # a labelled axis with a repeated label: sel() would find only one
+        raise ValueError(f"q: got {q!r}, expected distinct probabilities")
     return qs
 
 

@@ -284,7 +284,7 @@ def parse_leaf(raw: Any, spec: Spec, path: str, prov: dict[str, Provenance]) -> 
             _check_range(prov[path].range, spec, f"{path}.range")
         if "dist" in node:
             if not spec.uncertain:
-                raise ScenarioError(path, raw, f"a fixed {spec.kind} (this parameter cannot be uncertain)")
+                raise ScenarioError(path, node, f"a fixed {spec.kind} (this parameter cannot be uncertain)")
             return _check_distribution(distribution_from_dict(node, path), spec, path)
         if set(node) != {"value"}:
             extra = sorted(set(node) - {"value"})
@@ -449,7 +449,13 @@ def parse_section(
             if extra is not None and isinstance(value, Mapping) and "value" not in value and "dist" not in value:
                 extras[key] = value
                 continue
-            raise unknown_key(path, key, value, sorted(known))
+            if extra is None:
+                raise unknown_key(path, key, value, sorted(known))
+            # a key of its own here names a table (a wave, a target): say so
+            table = f"a {extra[1].__name__} table"
+            names = sorted(known)
+            what = f"one of the known keys {names} or {table}" if names else table
+            raise ScenarioError(_join(path, key), given(value), f"{what}{suggest(key, names)}")
         spec = spec_of(known[key])
         if spec.kind == "section":
             kwargs[key] = parse_section(spec.cls, value, sub, prov)
@@ -463,7 +469,7 @@ def parse_section(
         target, extra_cls = extra
         for key, value in extras.items():
             if not key.isidentifier():
-                raise ScenarioError(f"{path}.{key}", value, "a name made of letters, digits and _")
+                raise ScenarioError(_join(path, key or repr(key)), value, "a name made of letters, digits and _")
             try:
                 extras[key] = parse_section(extra_cls, value, _join(path, key), prov)
             except ScenarioError as err:

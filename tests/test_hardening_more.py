@@ -575,3 +575,35 @@ def test_experiment_arguments_are_checked_before_any_run(
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert re.search(message, err), err
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- messages that pointed the wrong way
+@pytest.mark.parametrize(
+    ("changes", "path", "words"),
+    [
+        ({"ua.against": {"kpa": 5}}, "ua.against.kpa", "expected a FireOn table"),  # was "known keys []"
+        ({"kpa.second_wave": 5}, "kpa.second_wave", "or a Wave table"),  # an existing wave set to a number
+        ({"ua.return_to_duty.stages": {"dist": "uniform", "low": 1, "high": 3}}, "ua.return_to_duty.stages", "fixed"),
+    ],
+)
+def test_messages_name_what_the_key_is(changes: dict, path: str, words: str) -> None:
+    with pytest.raises(ks.ScenarioError) as err:
+        ks.load_scenario("kursk-2024").replace(changes)
+    assert err.value.path == path and words in str(err.value), str(err.value)
+    assert "'note'" not in str(err.value)  # the provenance Scenario.replace adds is not the user's text
+
+
+@pytest.mark.parametrize(("key", "path"), [("b.de", "b.de"), ("", "''")])
+def test_a_bad_contingent_name_has_no_leading_dot(key: str, path: str) -> None:
+    data = ks.load_scenario("kursk-2024").to_dict()
+    data[key] = data["kpa"]
+    with pytest.raises(ks.ScenarioError, match="letters, digits and _") as err:
+        ks.Scenario.from_dict(data)
+    assert err.value.path == path
+
+
+def test_repeated_probabilities_are_refused() -> None:
+    ens = ks.simulate(ks.load_scenario("kursk-2024"), 10, seed=1, progress=False)
+    for call in (lambda: ens.quantiles("area", q=[0.5, 0.5]), lambda: ens.summary(q=[0.05, 0.5, 0.5])):
+        with pytest.raises(ValueError, match=r"^q: got .*, expected distinct probabilities"):
+            call()
