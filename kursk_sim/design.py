@@ -657,12 +657,8 @@ class Marginals:
             value, spec = varying[path]
             if path in bounds:
                 lo, hi = _bounds_of(path, bounds[path], spec.kind == "date")
-                if spec.kind != "date" and not spec.allows(lo, hi):  # refused here, not as a drawn value later
-                    raise ScenarioError(
-                        f"bounds.{path}",
-                        bounds[path],
-                        f"bounds within what the parameter allows ({spec.bounds_text()})",
-                    )
+                if spec.kind != "date":
+                    spec.check_span(lo, hi, f"bounds.{path}", bounds[path], "bounds")
                 marginals.append((lo, hi))
             elif path in ranged:
                 marginal = ranged[path]

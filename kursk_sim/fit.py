@@ -365,11 +365,8 @@ def fit(
             low, high = (float(b) for b in bounds)
         except (TypeError, ValueError):
             raise ScenarioError(f"params.{path}", bounds, "bounds (low, high)") from None
-        spec = known[path][1]
-        if low < high and not spec.allows(low, high):  # (low >= high is _Scale's error)
-            raise ScenarioError(
-                f"params.{path}", bounds, f"bounds within what the parameter allows ({spec.bounds_text()})"
-            )
+        if low < high:  # (low >= high is _Scale's error)
+            known[path][1].check_span(low, high, f"params.{path}", bounds, "bounds")
         scales.append(_Scale(path, low, high))
     paths = tuple(s.path for s in scales)
     for path in start or {}:

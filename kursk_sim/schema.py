@@ -141,6 +141,14 @@ class Spec:
             parts.append(f"< {self.lt:g}")
         return " and ".join(parts)
 
+    def check_span(self, lo: float, hi: float, path: str, given: Any, what: str) -> None:
+        """Refuse ``[lo, hi]`` (a declared range, bounds to fit or sample within) reaching outside the allowed values.
+
+        Checked as given, so the error names what the user wrote rather than a value drawn from it later.
+        """
+        if not self.allows(lo, hi):
+            raise ScenarioError(path, given, f"{what} within what the parameter allows ({self.bounds_text()})")
+
     def allows(self, lo: float, hi: float) -> bool:
         """True when every value in ``[lo, hi]`` is allowed."""
         return not (
@@ -388,8 +396,8 @@ def _check_range(rng: tuple[Any, Any], spec: Spec, path: str) -> None:
         )
     if not ends[0] < ends[1]:
         raise ScenarioError(path, list(rng), "a range [low, high] with low < high")
-    if not dates and not spec.allows(ends[0], ends[1]):
-        raise ScenarioError(path, list(rng), f"a range within what the parameter allows ({spec.bounds_text()})")
+    if not dates:
+        spec.check_span(ends[0], ends[1], path, list(rng), "a range")
 
 
 def _provenance(meta: dict[str, Any], path: str) -> Provenance:
